@@ -1,0 +1,118 @@
+// Command edge is the appliance's one binary: it protects images at the
+// bedside, recovers them at the hub, talks to the fingerprint sensor and runs
+// the evaluation. Run "edge help" for the list of subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// env is what a subcommand may touch of the process: commands take it instead
+// of reaching for os.Stdout so tests can run them in-process.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+// commands lists the subcommands in the order "edge help" prints them.
+func commands() []command {
+	return []command{
+		{"keys", "keys init --dir DIR: make hub and device key pairs", runKeys},
+		{"protect", "mark, compress, encrypt and seal an image", runProtect},
+		{"recover", "open an envelope and restore the original image", runRecover},
+		{"eval", "measure quality, compression and cipher strength over a folder of images", runEval},
+		{"chaos", "chaos keystream --key HEX: write the conditioned keystream to stdout", runChaos},
+	}
+}
+
+// errUsage marks a command-line mistake: exit status 2 instead of 1.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, env{os.Stdout, os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(e.stderr, "edge %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(e.stderr, "edge %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(e.stderr, "edge: unknown command %q (see edge help)\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: edge COMMAND [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+}
+
+// newFlags makes a flag set that reports errors instead of exiting, with its
+// usage text going where the command's errors go.
+func newFlags(e env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("edge "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags parses args and turns a flag error into a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// required reports the first of the named string flags left empty.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			return fmt.Errorf("%w: -%s is required", errUsage, n)
+		}
+	}
+	return nil
+}

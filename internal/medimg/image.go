@@ -1,0 +1,130 @@
+package medimg
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// Photometric is the DICOM photometric interpretation of the samples.
+type Photometric string
+
+const (
+	Monochrome1  Photometric = "MONOCHROME1"
+	Monochrome2  Photometric = "MONOCHROME2"
+	RGB          Photometric = "RGB"
+	PaletteColor Photometric = "PALETTE COLOR"
+)
+
+// Image is a decoded pixel buffer. Every stage of the pipeline (embedding,
+// coding, evaluation) works on this one form so that none of them has to know
+// where the pixels came from.
+//
+// Pix holds logical sample values: sign-extended for signed images, so that
+// arithmetic on them (prediction, histogram shifting) needs no special cases.
+// Readers keep BitsStored only when every sample fits in it; otherwise they
+// widen it to BitsAllocated, so that writing Pix back always reproduces the
+// original bytes.
+type Image struct {
+	Width, Height int
+	Frames        int // ≥ 1
+	Channels      int // 1 (gray or palette index) or 3 (RGB, interleaved)
+	BitsAllocated int // 8 or 16
+	BitsStored    int // 1..BitsAllocated
+	Signed        bool
+	Photometric   Photometric
+	// Pix is in frame, row, column, channel order: len = Frames·Height·Width·Channels.
+	Pix []int32
+}
+
+// Range is the closed interval every sample must lie in.
+func (im *Image) Range() (lo, hi int32) {
+	if im.Signed {
+		return -(1 << (im.BitsStored - 1)), 1<<(im.BitsStored-1) - 1
+	}
+	return 0, 1<<im.BitsStored - 1
+}
+
+// Peak is the largest possible difference between two samples, the PSNR peak.
+func (im *Image) Peak() float64 {
+	lo, hi := im.Range()
+	return float64(hi - lo)
+}
+
+// Samples is the number of samples the geometry implies.
+func (im *Image) Samples() int { return im.Frames * im.Height * im.Width * im.Channels }
+
+// BytesPerSample is 1 for 8-bit and 2 for 16-bit images.
+func (im *Image) BytesPerSample() int { return im.BitsAllocated / 8 }
+
+// RawSize is the size of the pixels as raw bytes, the figure compression is measured against.
+func (im *Image) RawSize() int { return im.Samples() * im.BytesPerSample() }
+
+// MaxSamples bounds the images this package will build or accept (a 4096² RGB
+// image with 64 frames); decoders check declared geometry against it before
+// allocating.
+const MaxSamples = 1 << 30
+
+// CheckGeometry validates the description of an image without looking at Pix.
+func (im *Image) CheckGeometry() error {
+	switch {
+	case im.Width <= 0 || im.Height <= 0:
+		return fmt.Errorf("medimg: empty image %d×%d", im.Width, im.Height)
+	case im.Frames <= 0:
+		return fmt.Errorf("medimg: frame count %d", im.Frames)
+	case im.Channels != 1 && im.Channels != 3:
+		return fmt.Errorf("medimg: %d channels, want 1 or 3", im.Channels)
+	case im.BitsAllocated != 8 && im.BitsAllocated != 16:
+		return fmt.Errorf("medimg: %d bits allocated, want 8 or 16", im.BitsAllocated)
+	case im.BitsStored < 1 || im.BitsStored > im.BitsAllocated:
+		return fmt.Errorf("medimg: %d bits stored with %d allocated", im.BitsStored, im.BitsAllocated)
+	}
+	hi, n := bits.Mul64(uint64(im.Width), uint64(im.Height))
+	hi2, n := bits.Mul64(n, uint64(im.Frames*im.Channels))
+	if hi != 0 || hi2 != 0 || n > MaxSamples {
+		return fmt.Errorf("medimg: %d×%d×%d frames×%d channels exceeds %d samples", im.Width, im.Height, im.Frames, im.Channels, MaxSamples)
+	}
+	return nil
+}
+
+// Validate checks the geometry, the buffer length and that every sample is in range.
+func (im *Image) Validate() error {
+	if err := im.CheckGeometry(); err != nil {
+		return err
+	}
+	if len(im.Pix) != im.Samples() {
+		return fmt.Errorf("medimg: %d samples for a %d×%d×%d×%d image", len(im.Pix), im.Width, im.Height, im.Frames, im.Channels)
+	}
+	lo, hi := im.Range()
+	for i, v := range im.Pix {
+		if v < lo || v > hi {
+			return fmt.Errorf("medimg: sample %d is %d, outside [%d, %d]", i, v, lo, hi)
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy.
+func (im *Image) Clone() *Image {
+	c := *im
+	c.Pix = append([]int32(nil), im.Pix...)
+	return &c
+}
+
+// RawBytes is the canonical byte form of the samples: one byte each for 8-bit
+// images, two little-endian bytes (two's complement when signed) for 16-bit.
+// Exact restore is judged on the SHA-256 of these bytes.
+func (im *Image) RawBytes() []byte {
+	if im.BitsAllocated == 8 {
+		b := make([]byte, len(im.Pix))
+		for i, v := range im.Pix {
+			b[i] = byte(v)
+		}
+		return b
+	}
+	b := make([]byte, 2*len(im.Pix))
+	for i, v := range im.Pix {
+		b[2*i] = byte(v)
+		b[2*i+1] = byte(v >> 8)
+	}
+	return b
+}
