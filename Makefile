@@ -1,0 +1,56 @@
+# Two commands on a fresh Debian machine with Go: `make demo` and `make test`.
+# Each installs what it needs first (Debian packages for the real peers and the
+# cross tools, the pinned staticcheck, the ONNX Runtime libraries from npm).
+
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+BIN      := bin
+EDGE     := $(BIN)/edge
+MODEL    := models/resnet152-int8.onnx
+DEMO     := out/demo
+
+.PHONY: all build deps ort model samples test check unit cross demo bench fuzz clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+ort: deps
+	@sh scripts/fetch-ort.sh
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(EDGE) ./cmd/edge
+
+$(MODEL): | build ort
+	@mkdir -p models
+	$(EDGE) model build --out $@
+
+model: $(MODEL)
+
+samples:
+	@sh scripts/fetch-samples.sh >/dev/null
+
+# Static checks, every test, then the cross-architecture checks under qemu-user.
+test: deps ort check unit cross
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+cross: build
+	@sh scripts/cross-test.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: deps ort build samples
+	@sh scripts/demo.sh
+
+clean:
+	rm -rf $(BIN) out

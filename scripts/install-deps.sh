@@ -1,0 +1,25 @@
+#!/bin/sh
+# install-deps.sh installs the Debian packages the tests and the demo use as
+# real peers and cross tools, and the pinned Go tools. It installs only what
+# is missing, so a second run is quick and quiet.
+set -eu
+
+pkgs="qemu-user-static gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross dcmtk ent dieharder npm"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# staticcheck at a fixed version, so a new release can't break a clean build.
+gobin=$(go env GOPATH)/bin
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q '2026.2.2'; then
+	echo "install-deps: installing staticcheck 2026.2.2"
+	go install honnef.co/go/tools/cmd/staticcheck@2026.2.2
+fi
