@@ -1,0 +1,410 @@
+package uplink
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+func TestSealOpenRoundTrip(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	for _, container := range []string{ContainerPNG, ContainerDICOM} {
+		t.Run(container, func(t *testing.T) {
+			c := testContents(1000, container)
+			h := testHeader()
+			env := mustSeal(t, h, c)
+			gh, gc, err := Open(env, hub, trust, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := sealedHeader(t, h); gh != want {
+				t.Errorf("header:\n got %+v\nwant %+v", gh, want)
+			}
+			if !reflect.DeepEqual(gc, c) {
+				t.Errorf("contents differ:\n got %+v\nwant %+v", gc, c)
+			}
+			ph, err := PeekHeader(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ph != gh {
+				t.Errorf("PeekHeader %+v, Open %+v", ph, gh)
+			}
+			if len(env) != 77+headerLen(env)+sealedLen(env) {
+				t.Errorf("envelope is %d bytes, layout says %d", len(env), 77+headerLen(env)+sealedLen(env))
+			}
+		})
+	}
+}
+
+func headerLen(env []byte) int { return int(binary.BigEndian.Uint32(env[5:])) }
+func sealedLen(env []byte) int { return int(binary.BigEndian.Uint32(env[9+headerLen(env):])) }
+
+func TestSealDrawsID(t *testing.T) {
+	h := testHeader()
+	h.ID = [16]byte{}
+	rnd := bytes.NewReader(bytes.Repeat([]byte{7}, 16))
+	env, err := Seal(h, testContents(10, ContainerPNG), testHubKey(t).Public(), testDeviceKey(t), rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := PeekHeader(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [16]byte(bytes.Repeat([]byte{7}, 16)); got.ID != want {
+		t.Errorf("id %x, want %x from the reader", got.ID, want)
+	}
+}
+
+func TestSealsDiffer(t *testing.T) {
+	// HPKE draws a fresh ephemeral key each time: the same image sealed twice
+	// must not give the same ciphertext.
+	a := mustSeal(t, testHeader(), testContents(100, ContainerPNG))
+	b := mustSeal(t, testHeader(), testContents(100, ContainerPNG))
+	if bytes.Equal(a, b) {
+		t.Fatal("two seals of the same contents are identical")
+	}
+}
+
+// TestOpenEveryBitFlip flips each bit of a small envelope in turn: every one
+// must be refused.
+func TestOpenEveryBitFlip(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	env := mustSeal(t, testHeader(), testContents(16, ContainerDICOM))
+	if _, _, err := Open(env, hub, trust, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	bad := make([]byte, len(env))
+	classes := map[string]int{}
+	for i := range 8 * len(env) {
+		copy(bad, env)
+		bad[i/8] ^= 1 << (i % 8)
+		_, c, err := Open(bad, hub, trust, Limits{})
+		if err == nil || c != nil {
+			t.Fatalf("bit %d of byte %d flipped: opened without error", i%8, i/8)
+		}
+		classes[errClass(err)]++
+	}
+	t.Logf("%d bytes, %d flips: %v", len(env), 8*len(env), classes)
+	// Flips in the sealed part and signature are caught by the signature.
+	if classes["signature"] == 0 || classes["malformed"] == 0 {
+		t.Errorf("error classes %v: want signature and malformed failures among them", classes)
+	}
+}
+
+func errClass(err error) string {
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{ErrMalformed, "malformed"}, {ErrVersion, "version"}, {ErrTooLarge, "too large"},
+		{ErrUnknownDevice, "unknown device"}, {ErrSignature, "signature"},
+		{ErrNotForThisHub, "hub"}, {ErrContents, "contents"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "other: " + err.Error()
+}
+
+func TestOpenTruncatedAndExtended(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	env := mustSeal(t, testHeader(), testContents(16, ContainerPNG))
+	for n := range len(env) {
+		_, _, err := Open(env[:n], hub, trust, Limits{})
+		if err == nil {
+			t.Fatalf("truncated to %d of %d bytes: no error", n, len(env))
+		}
+		if n >= len(Magic)+1 && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("truncated to %d bytes: %v, want ErrMalformed", n, err)
+		}
+		if _, err := PeekHeader(env[:n]); err == nil {
+			t.Fatalf("PeekHeader of %d of %d bytes: no error", n, len(env))
+		}
+	}
+	_, _, err := Open(append(env[:len(env):len(env)], 0), hub, trust, Limits{})
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "trailing data") {
+		t.Fatalf("one byte appended: %v, want trailing data error", err)
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	env := mustSeal(t, testHeader(), testContents(64, ContainerPNG))
+	edit := func(f func(b []byte)) []byte {
+		b := bytes.Clone(env)
+		f(b)
+		return b
+	}
+	other := otherDeviceKey(t)
+	tests := []struct {
+		name  string
+		env   []byte
+		hub   HubPrivateKey
+		trust Trust
+		lim   Limits
+		want  error
+		msg   string
+	}{
+		{"wrong magic", edit(func(b []byte) { copy(b, "EDGF") }), hub, trust, Limits{}, ErrMalformed, `starts with "EDGF"`},
+		{"future version", edit(func(b []byte) { b[4] = 2 }), hub, trust, Limits{}, ErrVersion, "version 2"},
+		{"version zero", edit(func(b []byte) { b[4] = 0 }), hub, trust, Limits{}, ErrVersion, "version 0"},
+		{"huge header length", edit(func(b []byte) { binary.BigEndian.PutUint32(b[5:], 1<<31) }), hub, trust, Limits{}, ErrMalformed, "header length 2147483648"},
+		{"huge sealed length", edit(func(b []byte) { binary.BigEndian.PutUint32(b[9+headerLen(env):], 0xffffffff) }), hub, trust, Limits{}, ErrMalformed, "truncated"},
+		{"oversized", env, hub, trust, Limits{MaxEnvelope: len(env) - 1}, ErrTooLarge, "limit"},
+		{"body over limit", env, hub, trust, Limits{MaxBody: 63}, ErrContents, "body is 64 bytes"},
+		{"unknown device", env, hub, TrustDevices(other.Public()), Limits{}, ErrUnknownDevice, dev.ID()},
+		{"no devices", env, hub, Devices{}, Limits{}, ErrUnknownDevice, dev.ID()},
+		{"corrupt signature", edit(func(b []byte) { b[len(b)-1] ^= 0x80 }), hub, trust, Limits{}, ErrSignature, "damaged or forged"},
+		{"corrupt ciphertext", edit(func(b []byte) { b[len(b)-sigSize-1] ^= 1 }), hub, trust, Limits{}, ErrSignature, "damaged or forged"},
+		{"wrong hub key", env, otherHubKey(t), trust, Limits{}, ErrNotForThisHub, otherHubKey(t).Fingerprint()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, c, err := Open(tc.env, tc.hub, tc.trust, tc.lim)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "uplink: ") {
+				t.Errorf("error %q does not start with uplink: and say %q", err, tc.msg)
+			}
+			if c != nil || h != (Header{}) {
+				t.Errorf("got contents or header alongside error")
+			}
+		})
+	}
+}
+
+// TestOpenTrustMismatch: a trust store that maps an id to another device's
+// key must not let that key speak for the id.
+func TestOpenTrustMismatch(t *testing.T) {
+	dev, other := testDeviceKey(t), otherDeviceKey(t)
+	env := mustSeal(t, testHeader(), testContents(8, ContainerPNG))
+	_, _, err := Open(env, testHubKey(t), Devices{dev.ID(): other.Public()}, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "has id") {
+		t.Fatalf("got %v, want a trusted-key id mismatch", err)
+	}
+}
+
+// TestOpenForged covers envelopes a holder of a trusted device key could
+// make by hand, which Seal never writes: the signature is good, so the later
+// checks must hold on their own.
+func TestOpenForged(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	h := sealedHeader(t, testHeader())
+	good := marshalContents(t, testContents(32, ContainerPNG))
+
+	// Claims this hub's key but is sealed to another one.
+	misrouted := frame(t, marshalHeader(t, h), good, otherHubKey(t).Public(), dev)
+	// Header with "created" as a 9-byte int64 where 1 byte would do.
+	small := h
+	small.Created = 5
+	enc := marshalHeader(t, small)
+	key := msgp.AppendString(nil, "created")
+	idx := bytes.Index(enc, key) + len(key)
+	if enc[idx] != 5 {
+		t.Fatalf("created encoded as %#x, want fixint 5", enc[idx])
+	}
+	long := slices.Concat(enc[:idx], []byte{0xd3, 0, 0, 0, 0, 0, 0, 0, 5}, enc[idx+1:])
+	// Contents with an extra key naming a patient.
+	_, fields, err := msgp.ReadMapHeaderBytes(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := msgp.AppendMapHeader(nil, uint32(len(contentsKeys)+1))
+	extra = append(extra, fields...)
+	extra = msgp.AppendString(extra, "patient_name")
+	extra = msgp.AppendString(extra, "DOE^JANE")
+	// Contents with k_bio repeated in place of salt.
+	repeated := bytes.Replace(good, msgp.AppendString(nil, "salt"), msgp.AppendString(nil, "k_bio"), 1)
+	// Contents followed by one more value inside the seal.
+	trailing := msgp.AppendNil(bytes.Clone(good))
+	// Contents that break the field bounds.
+	badGeom := testContents(32, ContainerPNG)
+	badGeom.Width = 1 << 20
+	badGeom.Height = 1 << 20
+	notContents := msgp.AppendString(nil, "hello")
+
+	tests := []struct {
+		name string
+		env  []byte
+		want error
+		msg  string
+	}{
+		{"sealed to another hub", misrouted, ErrNotForThisHub, ""},
+		{"non-canonical header", frame(t, long, good, hub.Public(), dev), ErrMalformed, "canonical"},
+		{"extra contents key", frame(t, marshalHeader(t, h), extra, hub.Public(), dev), ErrContents, "19 fields"},
+		{"repeated contents key", frame(t, marshalHeader(t, h), repeated, hub.Public(), dev), ErrContents, `field 1 is "k_bio"`},
+		{"trailing contents", frame(t, marshalHeader(t, h), trailing, hub.Public(), dev), ErrContents, "after the contents"},
+		{"geometry", frame(t, marshalHeader(t, h), marshalContents(t, badGeom), hub.Public(), dev), ErrContents, "exceeds"},
+		{"not a map", frame(t, marshalHeader(t, h), notContents, hub.Public(), dev), ErrContents, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c, err := Open(tc.env, hub, trust, Limits{})
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want %v saying %q", err, tc.want, tc.msg)
+			}
+			if c != nil {
+				t.Error("contents returned with an error")
+			}
+		})
+	}
+}
+
+func TestHeaderChecks(t *testing.T) {
+	dev := testDeviceKey(t)
+	good := sealedHeader(t, testHeader())
+	tests := []struct {
+		name string
+		edit func(h *Header)
+		msg  string
+	}{
+		{"format version", func(h *Header) { h.FormatVersion = 2 }, "format version 2"},
+		{"zero id", func(h *Header) { h.ID = [16]byte{} }, "id is zero"},
+		{"device id", func(h *Header) { h.DeviceID = "ABCDEF0123456789" }, "device id"},
+		{"hub key id", func(h *Header) { h.HubKeyID = "0123" }, "hub key id"},
+		{"created", func(h *Header) { h.Created = -1 }, "before 1970"},
+		{"scheme", func(h *Header) { h.Scheme = "v2" }, `scheme "v2"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := good
+			tc.edit(&h)
+			env := frame(t, marshalHeader(t, h), marshalContents(t, testContents(8, ContainerPNG)), testHubKey(t).Public(), dev)
+			if _, err := PeekHeader(env); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("PeekHeader: %v, want ErrMalformed saying %q", err, tc.msg)
+			}
+		})
+	}
+	// Seal must refuse what Open would: here the one header field it does not set.
+	h := testHeader()
+	h.Scheme = "jpeg"
+	if _, err := Seal(h, testContents(8, ContainerPNG), testHubKey(t).Public(), dev, nil); err == nil || !strings.Contains(err.Error(), `scheme "jpeg"`) {
+		t.Fatalf("Seal with scheme jpeg: %v", err)
+	}
+}
+
+func TestSealRefusesBadContents(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Contents)
+		msg  string
+	}{
+		{"short k_bio", func(c *Contents) { c.KBio = c.KBio[:31] }, "k_bio is 31 bytes"},
+		{"short salt", func(c *Contents) { c.Salt = c.Salt[:15] }, "salt is 15 bytes"},
+		{"long salt", func(c *Contents) { c.Salt = make([]byte, 65) }, "salt is 65 bytes"},
+		{"long clinician", func(c *Contents) { c.ClinicianID = strings.Repeat("x", 257) }, "clinician id is 257"},
+		{"clinician not utf-8", func(c *Contents) { c.ClinicianID = "\xff" }, "not UTF-8"},
+		{"no payload", func(c *Contents) { c.PayloadRef = nil }, "payload is 0 bytes"},
+		{"payload bits too many", func(c *Contents) { c.PayloadBits = 8*len(c.PayloadRef) + 1 }, "bits in"},
+		{"payload bits too few", func(c *Contents) { c.PayloadBits = 8 * (len(c.PayloadRef) - 1) }, "bits in"},
+		{"empty body", func(c *Contents) { c.Body = nil }, "body is 0 bytes"},
+		{"zero width", func(c *Contents) { c.Width = 0 }, "geometry 0×32"},
+		{"negative frames", func(c *Contents) { c.Frames = -1 }, "-1 frames"},
+		{"channels", func(c *Contents) { c.Channels = 2 }, "2 channels"},
+		{"bits allocated", func(c *Contents) { c.BitsAllocated = 12 }, "12 bits allocated"},
+		{"bits stored", func(c *Contents) { c.BitsStored = 17 }, "17 bits stored"},
+		{"too many samples", func(c *Contents) { c.Width, c.Height, c.Frames = 1<<16, 1<<14, 2 }, "exceeds"},
+		{"photometric", func(c *Contents) { c.Photometric = "YBR_FULL" }, `photometric "YBR_FULL"`},
+		{"rgb with one channel", func(c *Contents) { c.Photometric = "RGB" }, "with 1 channels"},
+		{"container", func(c *Contents) { c.ContainerFormat = "jpeg" }, `container format "jpeg"`},
+		{"png with dicom data", func(c *Contents) { c.DICOMTail = []byte{1} }, "png image with"},
+		{"dicom without data set", func(c *Contents) { c.ContainerFormat = ContainerDICOM }, "without its data set"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testContents(8, ContainerPNG)
+			tc.edit(c)
+			_, err := Seal(testHeader(), c, testHubKey(t).Public(), testDeviceKey(t), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "uplink: seal: ") {
+				t.Fatalf("got %v, want uplink: seal: … %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestOpenDICOMLimit(t *testing.T) {
+	c := testContents(8, ContainerDICOM)
+	env := mustSeal(t, testHeader(), c)
+	lim := Limits{MaxDICOM: len(c.DICOMHead) + len(c.DICOMTail) - 1}
+	_, _, err := Open(env, testHubKey(t), TrustDevices(testDeviceKey(t).Public()), lim)
+	if !errors.Is(err, ErrContents) || !strings.Contains(err.Error(), "dicom data set is 136 bytes") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSealOpenZeroKeys(t *testing.T) {
+	c := testContents(8, ContainerPNG)
+	if _, err := Seal(testHeader(), c, HubPublicKey{}, testDeviceKey(t), nil); err == nil {
+		t.Error("Seal with the zero hub key: no error")
+	}
+	if _, err := Seal(testHeader(), c, testHubKey(t).Public(), DeviceKey{}, nil); err == nil {
+		t.Error("Seal with the zero device key: no error")
+	}
+	env := mustSeal(t, testHeader(), c)
+	if _, _, err := Open(env, HubPrivateKey{}, Devices{}, Limits{}); err == nil {
+		t.Error("Open with the zero hub key: no error")
+	}
+	if _, _, err := Open(env, testHubKey(t), nil, Limits{}); err == nil {
+		t.Error("Open with nil trust: no error")
+	}
+}
+
+// TestContentsKeys keeps the key list Open checks in step with the generated encoder.
+func TestContentsKeys(t *testing.T) {
+	if err := checkKeys(marshalContents(t, testContents(1, ContainerPNG)), contentsKeys[:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := reflect.TypeFor[Contents]().NumField(); n != len(contentsKeys) {
+		t.Fatalf("Contents has %d fields, contentsKeys %d", n, len(contentsKeys))
+	}
+}
+
+// TestHeaderSize: the largest header Seal can write fits MaxHeaderSize.
+func TestHeaderSize(t *testing.T) {
+	h := sealedHeader(t, testHeader())
+	h.Created = 1<<63 - 1
+	h.Scheme = SchemePaper
+	if n := len(marshalHeader(t, h)); n > MaxHeaderSize {
+		t.Fatalf("header is %d bytes, more than %d", n, MaxHeaderSize)
+	}
+}
+
+func BenchmarkSeal1MiB(b *testing.B) {
+	c := testContents(1<<20, ContainerPNG)
+	hub, dev := testHubKey(b).Public(), testDeviceKey(b)
+	h := testHeader()
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Seal(h, c, hub, dev, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpen1MiB(b *testing.B) {
+	env := mustSeal(b, testHeader(), testContents(1<<20, ContainerPNG))
+	hub, trust := testHubKey(b), TrustDevices(testDeviceKey(b).Public())
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Open(env, hub, trust, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
