@@ -1,0 +1,260 @@
+package medimg
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+)
+
+// maxDeflateRatio is the most a deflate stream can expand (258-byte matches
+// at about two bits each, 1032:1), with some slack. A PNG whose declared
+// pixels need more than this many times its own size cannot be genuine, so it
+// is refused before image/png allocates the whole image.
+const maxDeflateRatio = 1040
+
+// PNG colour types (PNG spec 11.2.2).
+const (
+	pngGray      = 0
+	pngRGB       = 2
+	pngPalette   = 3
+	pngGrayAlpha = 4
+	pngRGBA      = 6
+)
+
+func decodePNG(data []byte) (*Image, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, pngLibError(err)
+	}
+	// DecodeConfig has checked the IHDR chunk, which the PNG spec fixes right
+	// after the signature; its depth and colour type say more than cfg does.
+	if len(data) < 29 || string(data[12:16]) != "IHDR" {
+		return nil, pngError("no IHDR chunk after the signature")
+	}
+	depth, ctype := int(data[24]), int(data[25])
+	channels, fileChannels := 1, 1
+	switch ctype {
+	case pngGray:
+	case pngGrayAlpha:
+		fileChannels = 2
+	case pngRGB:
+		channels, fileChannels = 3, 3
+	case pngRGBA:
+		channels, fileChannels = 3, 4
+	case pngPalette:
+		pal, ok := cfg.ColorModel.(color.Palette)
+		if !ok {
+			return nil, pngError("palette image without a palette")
+		}
+		if !grayPalette(pal) {
+			channels = 3
+		}
+	default:
+		return nil, unsupported("PNG colour type %d", ctype)
+	}
+	bits := 8
+	if depth == 16 {
+		bits = 16
+	}
+	if channels == 3 && bits == 16 {
+		return nil, unsupported("16-bit RGB PNG (only 8-bit RGB)")
+	}
+	w, h := uint64(cfg.Width), uint64(cfg.Height)
+	if n := w * h * uint64(channels); n > MaxSamples {
+		return nil, unsupported("image size %d×%d×%d channels (%d samples, the limit is %d)", w, h, channels, n, uint64(MaxSamples))
+	}
+	if raw := w * h * uint64(fileChannels*depth) / 8; raw > maxDeflateRatio*uint64(len(data)) {
+		return nil, pngError("%d×%d pixels need %d bytes, more than a %d-byte file can hold", w, h, raw, len(data))
+	}
+
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, pngLibError(err)
+	}
+	im := &Image{
+		Width: cfg.Width, Height: cfg.Height, Frames: 1, Channels: channels,
+		BitsAllocated: bits, BitsStored: bits, Photometric: Monochrome2,
+	}
+	if channels == 3 {
+		im.Photometric = RGB
+	}
+	im.Pix = make([]int32, im.Samples())
+	if err := fillFromPNG(im, img, cfg.ColorModel); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// pngLibError keeps image/png's classification of an error.
+func pngLibError(err error) error {
+	var ue png.UnsupportedError
+	if errors.As(err, &ue) {
+		return unsupported("PNG feature: %s", string(ue))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return pngError("file is truncated")
+	}
+	return pngError("%s", err.Error())
+}
+
+func grayPalette(p color.Palette) bool {
+	for _, c := range p {
+		n := color.NRGBAModel.Convert(c).(color.NRGBA)
+		if n.R != n.G || n.G != n.B {
+			return false
+		}
+	}
+	return true
+}
+
+// fillFromPNG copies the samples of img into im.Pix. An alpha channel is
+// dropped only when every pixel is opaque; anything else would lose data.
+func fillFromPNG(im *Image, img image.Image, model color.Model) error {
+	width, height := im.Width, im.Height
+	ch := im.Channels
+	transparent := func(x, y int) error {
+		return pngError("pixel (%d,%d) is not opaque; images with transparency are not accepted", x, y)
+	}
+	notGray := func(x, y int) error {
+		return pngError("pixel (%d,%d) of a gray image has different colour channels", x, y)
+	}
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := 0; y < height; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+width]
+			for x, v := range row {
+				im.Pix[y*width+x] = int32(v)
+			}
+		}
+	case *image.Gray16:
+		for y := 0; y < height; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+2*width]
+			for x := 0; x < width; x++ {
+				im.Pix[y*width+x] = int32(binary.BigEndian.Uint16(row[2*x:]))
+			}
+		}
+	case *image.RGBA, *image.NRGBA:
+		// Gray, gray+alpha and RGB(A) with tRNS all come as 8-bit RGBA.
+		var pix []byte
+		var stride int
+		if r, ok := m.(*image.RGBA); ok {
+			pix, stride = r.Pix, r.Stride
+		} else {
+			n := m.(*image.NRGBA)
+			pix, stride = n.Pix, n.Stride
+		}
+		for y := 0; y < height; y++ {
+			row := pix[y*stride : y*stride+4*width]
+			for x := 0; x < width; x++ {
+				p := row[4*x : 4*x+4]
+				if p[3] != 0xFF {
+					return transparent(x, y)
+				}
+				o := (y*width + x) * ch
+				if ch == 1 {
+					if p[0] != p[1] || p[1] != p[2] {
+						return notGray(x, y)
+					}
+					im.Pix[o] = int32(p[0])
+					continue
+				}
+				im.Pix[o], im.Pix[o+1], im.Pix[o+2] = int32(p[0]), int32(p[1]), int32(p[2])
+			}
+		}
+	case *image.NRGBA64:
+		// 16-bit gray with alpha or tRNS; 16-bit colour was refused earlier.
+		if ch != 1 {
+			return unsupported("16-bit RGB PNG (only 8-bit RGB)")
+		}
+		for y := 0; y < height; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+8*width]
+			for x := 0; x < width; x++ {
+				p := row[8*x : 8*x+8]
+				if p[6] != 0xFF || p[7] != 0xFF {
+					return transparent(x, y)
+				}
+				if !bytes.Equal(p[0:2], p[2:4]) || !bytes.Equal(p[2:4], p[4:6]) {
+					return notGray(x, y)
+				}
+				im.Pix[y*width+x] = int32(binary.BigEndian.Uint16(p))
+			}
+		}
+	case *image.Paletted:
+		declared, _ := model.(color.Palette)
+		if len(m.Palette) > len(declared) {
+			// image/png widens the palette with black for indices past its end.
+			return pngError("pixel index %d is past the %d-entry palette", len(m.Palette)-1, len(declared))
+		}
+		entries := make([]color.NRGBA, len(m.Palette))
+		for i, c := range m.Palette {
+			entries[i] = color.NRGBAModel.Convert(c).(color.NRGBA)
+		}
+		for y := 0; y < height; y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+width]
+			for x, idx := range row {
+				e := entries[idx]
+				if e.A != 0xFF {
+					return transparent(x, y)
+				}
+				o := (y*width + x) * ch
+				if ch == 1 {
+					im.Pix[o] = int32(e.R)
+					continue
+				}
+				im.Pix[o], im.Pix[o+1], im.Pix[o+2] = int32(e.R), int32(e.G), int32(e.B)
+			}
+		}
+	default:
+		return unsupported("PNG decoded as %T", img)
+	}
+	return nil
+}
+
+// EncodePNG writes a one-frame image as 8-bit gray, 16-bit gray or 8-bit RGB
+// PNG. PNG has no signed samples: a signed sample is written as its two's
+// complement bit pattern (−1 as 0xFFFF), so the bytes are kept but a PNG
+// reader sees unsigned values. Bits Stored, MONOCHROME1 and the palette of
+// PALETTE COLOR are not carried (the indices are written as gray); read back,
+// the image is unsigned MONOCHROME2 or RGB with Bits Stored = Bits Allocated.
+func EncodePNG(w io.Writer, im *Image) error {
+	if err := im.Validate(); err != nil {
+		return err
+	}
+	if im.Frames != 1 {
+		return fmt.Errorf("medimg: a PNG holds one frame, this image has %d", im.Frames)
+	}
+	var img image.Image
+	r := image.Rect(0, 0, im.Width, im.Height)
+	switch {
+	case im.Channels == 1 && im.BitsAllocated == 8:
+		g := image.NewGray(r)
+		for i, v := range im.Pix {
+			g.Pix[i] = byte(v)
+		}
+		img = g
+	case im.Channels == 1 && im.BitsAllocated == 16:
+		g := image.NewGray16(r)
+		for i, v := range im.Pix {
+			binary.BigEndian.PutUint16(g.Pix[2*i:], uint16(v))
+		}
+		img = g
+	case im.Channels == 3 && im.BitsAllocated == 8:
+		// Opaque RGBA is written as colour type 2 (RGB) by image/png.
+		c := image.NewRGBA(r)
+		for i := 0; i < len(im.Pix)/3; i++ {
+			c.Pix[4*i], c.Pix[4*i+1], c.Pix[4*i+2], c.Pix[4*i+3] = byte(im.Pix[3*i]), byte(im.Pix[3*i+1]), byte(im.Pix[3*i+2]), 0xFF
+		}
+		img = c
+	default:
+		return fmt.Errorf("medimg: PNG output of %d-channel %d-bit images is not supported (only 8/16-bit gray and 8-bit RGB)", im.Channels, im.BitsAllocated)
+	}
+	if err := png.Encode(w, img); err != nil {
+		return fmt.Errorf("medimg: encode PNG: %w", err)
+	}
+	return nil
+}
