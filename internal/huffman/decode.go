@@ -1,0 +1,260 @@
+package huffman
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"edge/internal/medimg"
+)
+
+// Decoder reads streams written by Encoder (and by EncodeZeroOrder). Its
+// buffers are kept between images.
+type Decoder struct {
+	r       io.Reader
+	lim     Limits
+	payload bytes.Buffer
+	br      bitReader
+	base    int64 // stream offset of the payload's first byte
+	tabs    [numTables]decTable
+	m       model
+	plane   []int32
+	// zeroOnly refuses predictive streams, for DecodeZeroOrder.
+	zeroOnly bool
+}
+
+// NewDecoder returns a Decoder reading from r within lim.
+func NewDecoder(r io.Reader, lim Limits) *Decoder { return &Decoder{r: r, lim: lim} }
+
+// Reset makes d read from r, keeping its buffers and limits.
+func (d *Decoder) Reset(r io.Reader) { d.r = r }
+
+// Decode reads one stream. It reads exactly the stream's bytes from r, so
+// streams can follow each other.
+func (d *Decoder) Decode() (*medimg.Image, error) {
+	h, err := d.readPayload()
+	if err != nil {
+		return nil, err
+	}
+	if d.zeroOnly && h.kind != kindZeroOrder {
+		return nil, &CorruptInputError{Offset: 5, Reason: fmt.Sprintf("stream kind %d, want zero-order %d", h.kind, kindZeroOrder)}
+	}
+	im := h.geom
+	im.Pix = make([]int32, im.Samples())
+	switch h.kind {
+	case kindPredictive:
+		err = d.decodePredictive(&im)
+	default:
+		err = d.decodeZeroOrder(&im)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return &im, nil
+}
+
+// readPayload reads the header and the payload it declares. The payload
+// buffer grows as bytes arrive, so a header that lies about the size costs
+// no more memory than the bytes actually sent.
+func (d *Decoder) readPayload() (*header, error) {
+	br := byteReader{r: d.r}
+	h, err := readHeader(&br, d.lim)
+	if err != nil {
+		return nil, err
+	}
+	d.base = br.off
+	d.payload.Reset()
+	n, err := d.payload.ReadFrom(io.LimitReader(d.r, h.nbody))
+	if err != nil {
+		return nil, fmt.Errorf("huffman: reading payload at byte %d: %w", d.base+n, err)
+	}
+	if n < h.nbody {
+		return nil, &CorruptInputError{Offset: d.base + n, Reason: fmt.Sprintf("payload truncated: %d of %d bytes", n, h.nbody), Err: io.ErrUnexpectedEOF}
+	}
+	d.br.reset(d.payload.Bytes())
+	return h, nil
+}
+
+func (d *Decoder) corrupt(format string, args ...any) error {
+	off := d.br.byteOffset()
+	if d.br.overrun() {
+		off = int64(len(d.br.buf))
+		format = "payload truncated: " + format
+	}
+	return &CorruptInputError{Offset: d.base + off, Reason: fmt.Sprintf(format, args...)}
+}
+
+// finish checks that the payload ended where its last symbol did, with zero padding.
+func (d *Decoder) finish() error {
+	if d.br.overrun() {
+		return d.corrupt("after the last sample")
+	}
+	left := int64(len(d.br.buf))*8 - d.br.consumed()
+	if left >= 8 {
+		return d.corrupt("%d unused bytes after the last sample", left/8)
+	}
+	if d.br.read(uint(left)) != 0 {
+		return d.corrupt("non-zero padding bits")
+	}
+	return nil
+}
+
+func (d *Decoder) readTables() error {
+	for t := range d.tabs {
+		n := regAlphabet
+		if t == tabRun {
+			n = runAlphabet
+		}
+		if err := d.tabs[t].read(&d.br, n); err != nil {
+			return d.corrupt("code table %d: %v", t, err)
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) decodePredictive(im *medimg.Image) error {
+	if err := d.readTables(); err != nil {
+		return err
+	}
+	lo, hi := im.Range()
+	n := im.Width * im.Height
+	for f := 0; f < im.Frames; f++ {
+		pix := im.Pix[f*n*im.Channels : (f+1)*n*im.Channels]
+		if im.Channels == 1 {
+			if err := d.decodePlane(pix, im.Width, im.Height, lo, hi); err != nil {
+				return err
+			}
+			continue
+		}
+		d.plane = resize(d.plane, n)
+		if err := d.decodePlane(d.plane, im.Width, im.Height, lo, hi); err != nil {
+			return err
+		}
+		for i, v := range d.plane {
+			pix[3*i+1] = v
+		}
+		for _, ch := range []int{0, 2} {
+			if err := d.decodePlane(d.plane, im.Width, im.Height, lo-hi, hi-lo); err != nil {
+				return err
+			}
+			for i, v := range d.plane {
+				s := v + pix[3*i+1]
+				if s < lo || s > hi {
+					return d.corrupt("frame %d channel %d sample %d is %d, outside [%d, %d]", f, ch, i, s, lo, hi)
+				}
+				pix[3*i+ch] = s
+			}
+		}
+	}
+	return nil
+}
+
+// errSample reports a symbol outside what the model allows at this point.
+var errSample = errors.New("symbol out of range")
+
+// symbol reads one symbol of table tab; bad is true for a symbol outside
+// the table's alphabet (the table is empty).
+func (d *Decoder) symbol(tab int, alphabet uint32) (tok uint32, bad bool) {
+	d.br.refill()
+	tok = d.tabs[tab].decode(&d.br)
+	return tok, tok >= alphabet
+}
+
+// untoken reads the extra bits of tok and returns its value.
+func (d *Decoder) untoken(tok uint32) uint32 {
+	if tok < 16 {
+		return tok
+	}
+	base, nb := tokenBits(tok)
+	return base | d.br.read(nb)
+}
+
+// value reads a token of a residual table and its extra bits.
+func (d *Decoder) value(tab int) (v uint32, bad bool) {
+	tok, bad := d.symbol(tab, regAlphabet)
+	if bad {
+		return 0, true
+	}
+	return d.untoken(tok), false
+}
+
+// decodePlane mirrors Encoder.codePlane.
+func (d *Decoder) decodePlane(p []int32, w, h int, lo, hi int32) error {
+	m := &d.m
+	mv, ok := d.br.expGolomb()
+	if !ok || int64(mv) > int64(hi-lo) {
+		return d.corrupt("plane value spread %d outside [0, %d]", mv, hi-lo)
+	}
+	m.reset(lo, hi, int32(mv))
+	zero := min(max(0, lo), hi)
+	rng := uint32(m.rng)
+	for y := 0; y < h; y++ {
+		if d.br.overrun() {
+			return d.corrupt("row %d", y)
+		}
+		row := p[y*w : y*w+w]
+		var up []int32
+		if y > 0 {
+			up = p[(y-1)*w : y*w]
+		}
+		for x := 0; x < w; {
+			a, b, c, dd := neighbours(row, up, x, zero)
+			if a == b && b == c && c == dd {
+				tok, bad := d.symbol(tabRun, runAlphabet)
+				if bad {
+					return d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
+				}
+				if tok == 0 {
+					for ; x < w; x++ {
+						row[x] = a
+					}
+					break
+				}
+				r := int(d.untoken(tok - 1))
+				if r >= w-x {
+					return d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
+				}
+				for end := x + r; x < end; x++ {
+					row[x] = a
+				}
+				rb := a
+				if up != nil {
+					rb = up[x]
+				}
+				tab, px, neg := tabIntrEq, a, false
+				if a != rb {
+					tab, px, neg = tabIntr, rb, a > rb
+				}
+				u, bad := d.value(tab)
+				if bad || u >= rng {
+					return d.corrupt("row %d column %d: run interruption residual: %v", y, x, errSample)
+				}
+				e := unzigzag(u)
+				if neg {
+					e = -e
+				}
+				row[x] = m.wrap(px + e)
+				x++
+				continue
+			}
+			q, neg := m.context(dd-b, b-c, c-a)
+			px := m.predict(q, neg, a, b, c)
+			u, bad := d.value(tabReg + m.class(q))
+			if bad || u >= rng {
+				return d.corrupt("row %d column %d: residual: %v", y, x, errSample)
+			}
+			e := unzigzag(u)
+			m.update(q, e)
+			if neg {
+				e = -e
+			}
+			row[x] = m.wrap(px + e)
+			x++
+		}
+	}
+	return nil
+}

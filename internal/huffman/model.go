@@ -1,0 +1,239 @@
+package huffman
+
+import "math/bits"
+
+// The predictive model follows JPEG-LS (ITU-T T.87) in its lossless form:
+// median edge detector prediction, 365 gradient contexts with bias
+// correction, a run mode for flat areas. Where JPEG-LS codes each residual
+// with an adaptive Golomb code, this codec picks one of a few static Huffman
+// tables by the context's running mean residual magnitude, so each table
+// fits the real distribution of its class instead of a geometric one.
+
+const (
+	numContexts = 365
+	resetCount  = 64 // JPEG-LS RESET: halve the context counts at this many samples
+	minC, maxC  = -128, 127
+
+	// numClasses is the number of residual tables: classes are half octaves
+	// of the context's mean |residual| (see class).
+	numClasses = 34
+
+	regAlphabet = 64                        // tokens for residuals below 2¹⁶ (see token)
+	runAlphabet = 1 + 16 + 4*(maxRunBits-4) // end-of-row, then tokens for run lengths below 2³⁰
+
+	tabRun     = 0 // run lengths
+	tabIntr    = 1 // run interruption, left ≠ above
+	tabIntrEq  = 2 // run interruption, left = above
+	tabReg     = 3 // first regular-mode class
+	numTables  = tabReg + numClasses
+	maxRunBits = 30
+)
+
+// token splits a non-negative value into a Huffman symbol and extra bits:
+// values below 16 are their own symbol; a larger one is coded by its bit
+// length and the two bits after its leading one, and the rest go raw. The
+// alphabet stays small for 16-bit residuals while the symbol still carries
+// nearly all the information a Huffman code can exploit.
+func token(m uint32) (tok, extra uint32, nb uint) {
+	if m < 16 {
+		return m, 0, 0
+	}
+	n := uint(bits.Len32(m)) - 1
+	nb = n - 2
+	return 16 + uint32(n-4)<<2 + (m>>nb)&3, m & (1<<nb - 1), nb
+}
+
+// tokenBits gives the leading part of the value of tok ≥ 16 and its number
+// of extra bits.
+func tokenBits(tok uint32) (base uint32, nb uint) {
+	n := uint(tok-16)>>2 + 4
+	nb = n - 2
+	return 1<<n | (tok&3)<<nb, nb
+}
+
+// context is the adaptive state of one gradient context.
+type context struct {
+	a, b, n int32 // sum of |residual|, sum of residuals, count
+	c       int32 // bias correction
+}
+
+// model is the per-plane state both sides keep in step.
+type model struct {
+	ctx        [numContexts]context
+	t1, t2, t3 int32 // gradient quantisation thresholds
+	lo, hi     int32 // sample range
+	rng        int32 // hi - lo + 1
+	half       int32 // residuals are reduced into [-half, rng-half-1]
+}
+
+// reset prepares the model for a plane of samples in [lo, hi] whose values
+// span maxval (the encoder's measurement, carried in the stream; it sets the
+// gradient thresholds the way JPEG-LS derives them from MAXVAL).
+func (m *model) reset(lo, hi, maxval int32) {
+	m.lo, m.hi = lo, hi
+	m.rng = hi - lo + 1
+	m.half = m.rng / 2
+	m.t1, m.t2, m.t3 = thresholds(maxval)
+	a := max(2, (maxval+1+32)>>6)
+	for i := range m.ctx {
+		m.ctx[i] = context{a: a, n: 1}
+	}
+}
+
+// thresholds are JPEG-LS's default T1, T2, T3 for lossless coding (T.87 C.2.4.1.1).
+func thresholds(maxval int32) (t1, t2, t3 int32) {
+	clampT := func(v, lo, hi int32) int32 {
+		if v > hi || v < lo {
+			return lo
+		}
+		return v
+	}
+	if maxval < 1 {
+		maxval = 1
+	}
+	if maxval >= 128 {
+		f := (min(maxval, 4095) + 128) >> 8
+		t1 = clampT(f*(3-2)+2, 1, maxval)
+		t2 = clampT(f*(7-3)+3, t1, maxval)
+		t3 = clampT(f*(21-4)+4, t2, maxval)
+		return
+	}
+	f := 256 / (maxval + 1)
+	t1 = clampT(max(2, 3/f), 1, maxval)
+	t2 = clampT(max(3, 7/f), t1, maxval)
+	t3 = clampT(max(4, 21/f), t2, maxval)
+	return
+}
+
+// quant maps a gradient to one of nine levels, −4..4.
+func (m *model) quant(d int32) int32 {
+	switch {
+	case d <= -m.t3:
+		return -4
+	case d <= -m.t2:
+		return -3
+	case d <= -m.t1:
+		return -2
+	case d < 0:
+		return -1
+	case d == 0:
+		return 0
+	case d < m.t1:
+		return 1
+	case d < m.t2:
+		return 2
+	case d < m.t3:
+		return 3
+	}
+	return 4
+}
+
+// context returns the context index for the gradients of a sample that is not
+// in run mode, and whether its residual is negated (JPEG-LS merges contexts
+// of opposite sign).
+func (m *model) context(d1, d2, d3 int32) (q int, neg bool) {
+	q1, q2, q3 := m.quant(d1), m.quant(d2), m.quant(d3)
+	if q1 < 0 || (q1 == 0 && (q2 < 0 || (q2 == 0 && q3 < 0))) {
+		q1, q2, q3 = -q1, -q2, -q3
+		neg = true
+	}
+	// (q1, q2, q3) ≠ (0, 0, 0) here and is lexicographically positive, so
+	// q1·81 + q2·9 + q3 lies in [1, 364].
+	return int(q1*81 + q2*9 + q3), neg
+}
+
+// predict is the median edge detector plus the context's bias correction.
+func (m *model) predict(q int, neg bool, a, b, c int32) int32 {
+	var p int32
+	switch {
+	case c >= max(a, b):
+		p = min(a, b)
+	case c <= min(a, b):
+		p = max(a, b)
+	default:
+		p = a + b - c
+	}
+	if neg {
+		p -= m.ctx[q].c
+	} else {
+		p += m.ctx[q].c
+	}
+	return min(max(p, m.lo), m.hi)
+}
+
+// class picks the residual table from the context's mean |residual| A/N in
+// half octaves: 0 for a mean ≤ 1, then two classes per doubling.
+func (m *model) class(q int) int {
+	cx := &m.ctx[q]
+	k := 0
+	for cx.n<<k < cx.a && k < 24 {
+		k++
+	}
+	if k == 0 {
+		return 0
+	}
+	cl := 2*k - 1
+	if 2*cx.a > 3*(cx.n<<(k-1)) {
+		cl++
+	}
+	return min(cl, numClasses-1)
+}
+
+// update folds a coded residual into its context (T.87 A.6 and A.6.2).
+func (m *model) update(q int, e int32) {
+	cx := &m.ctx[q]
+	cx.b += e
+	if e < 0 {
+		cx.a -= e
+	} else {
+		cx.a += e
+	}
+	if cx.n == resetCount {
+		cx.a >>= 1
+		if cx.b >= 0 {
+			cx.b >>= 1
+		} else {
+			cx.b = -((1 - cx.b) >> 1)
+		}
+		cx.n >>= 1
+	}
+	cx.n++
+	if cx.b <= -cx.n {
+		cx.b += cx.n
+		if cx.c > minC {
+			cx.c--
+		}
+		if cx.b <= -cx.n {
+			cx.b = -cx.n + 1
+		}
+	} else if cx.b > 0 {
+		cx.b -= cx.n
+		if cx.c < maxC {
+			cx.c++
+		}
+		if cx.b > 0 {
+			cx.b = 0
+		}
+	}
+}
+
+// reduce maps a prediction error into the plane's range modulo its size, so
+// every residual fits the sample's bit depth.
+func (m *model) reduce(e int32) int32 {
+	if e < -m.half {
+		e += m.rng
+	} else if e >= m.rng-m.half {
+		e -= m.rng
+	}
+	return e
+}
+
+// wrap is the decoder's inverse of reduce: p + e brought back into [lo, hi].
+func (m *model) wrap(v int32) int32 {
+	if v < m.lo {
+		v += m.rng
+	} else if v > m.hi {
+		v -= m.rng
+	}
+	return v
+}
