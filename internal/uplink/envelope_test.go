@@ -245,6 +245,8 @@ func TestOpenForged(t *testing.T) {
 		msg  string
 	}{
 		{"sealed to another hub", misrouted, ErrNotForThisHub, ""},
+		{"enc damaged, re-signed", resign(flip(mustSeal(t, testHeader(), testContents(32, ContainerPNG)), 13+len(marshalHeader(t, h))+1), dev), ErrNotForThisHub, ""},
+		{"ciphertext damaged, re-signed", resign(flip(mustSeal(t, testHeader(), testContents(32, ContainerPNG)), -sigSize-3), dev), ErrNotForThisHub, ""},
 		{"non-canonical header", frame(t, long, good, hub.Public(), dev), ErrMalformed, "canonical"},
 		{"extra contents key", frame(t, marshalHeader(t, h), extra, hub.Public(), dev), ErrContents, "19 fields"},
 		{"repeated contents key", frame(t, marshalHeader(t, h), repeated, hub.Public(), dev), ErrContents, `field 1 is "k_bio"`},
@@ -263,6 +265,15 @@ func TestOpenForged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flip returns env with one bit of byte i changed; i < 0 counts from the end.
+func flip(env []byte, i int) []byte {
+	if i < 0 {
+		i += len(env)
+	}
+	env[i] ^= 0x10
+	return env
 }
 
 func TestHeaderChecks(t *testing.T) {
