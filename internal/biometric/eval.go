@@ -1,0 +1,241 @@
+package biometric
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Print is one file of an evaluation set, named F_I.ext: finger F,
+// impression I.
+type Print struct {
+	Finger     string
+	Impression int
+	Path       string
+}
+
+// MaxEvalPrints bounds the prints one evaluation reads.
+const MaxEvalPrints = 100000
+
+// ParsePrintName splits "F_I.png" into finger F and impression I ≥ 1. The
+// finger is everything before the last '_', so "left-3_2.png" is finger
+// "left-3".
+func ParsePrintName(name string) (finger string, impression int, ok bool) {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext != ".png" && ext != ".jpg" && ext != ".jpeg" {
+		return "", 0, false
+	}
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	i := strings.LastIndexByte(base, '_')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(base[i+1:])
+	if err != nil || n < 1 || n > 1_000_000 {
+		return "", 0, false
+	}
+	return base[:i], n, true
+}
+
+// ListPrints finds the prints named F_I.ext in dir, ordered by finger
+// (numerically where both names are numbers) and impression. Other files are
+// ignored.
+func ListPrints(dir string) ([]Print, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("biometric: list prints: %w", err)
+	}
+	var ps []Print
+	for _, e := range ents {
+		f, n, ok := ParsePrintName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		if len(ps) == MaxEvalPrints {
+			return nil, fmt.Errorf("biometric: %s holds more than %d prints", dir, MaxEvalPrints)
+		}
+		ps = append(ps, Print{Finger: f, Impression: n, Path: filepath.Join(dir, e.Name())})
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].Finger != ps[j].Finger {
+			return fingerLess(ps[i].Finger, ps[j].Finger)
+		}
+		return ps[i].Impression < ps[j].Impression
+	})
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Finger == ps[i-1].Finger && ps[i].Impression == ps[i-1].Impression {
+			return nil, fmt.Errorf("biometric: finger %q impression %d twice: %s and %s", ps[i].Finger, ps[i].Impression, ps[i-1].Path, ps[i].Path)
+		}
+	}
+	return ps, nil
+}
+
+func fingerLess(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil && x != y {
+		return x < y
+	}
+	return a < b
+}
+
+// Finger is the feature vectors of one finger's impressions, in impression
+// order.
+type Finger struct {
+	Name    string
+	Vectors [][]float32
+}
+
+// Report is the result of an evaluation; it is also the JSON that
+// eval-biometrics writes.
+type Report struct {
+	Model     string    `json:"model_sha256"`
+	Enroll    int       `json:"enroll"`
+	Fingers   int       `json:"fingers"`
+	Probes    int       `json:"probes"`
+	Rule      string    `json:"rule"`
+	Operating Point     `json:"operating_point"`
+	FRR       float64   `json:"frr"`
+	EER       float64   `json:"eer"`
+	EERPoint  Point     `json:"eer_point"`
+	AUC       float64   `json:"auc"`
+	Genuine   []float64 `json:"genuine"`
+	Impostor  []float64 `json:"impostor"`
+	ROC       []Point   `json:"roc"`
+}
+
+// Threshold is the operating point in the form the store keeps.
+func (r *Report) Threshold() Threshold {
+	return Threshold{
+		Threshold: r.Operating.Threshold, Rule: r.Rule,
+		FAR: r.Operating.FAR, FRR: r.FRR, EER: r.EER,
+		Genuine: len(r.Genuine), Impostor: len(r.Impostor), Enroll: r.Enroll,
+		Model: r.Model,
+	}
+}
+
+// Scores enrolls the first enroll vectors of every finger and scores each
+// remaining vector against every finger's template: genuine against its
+// own, impostor against the others'. Every finger needs at least enroll
+// vectors, and at least two fingers are needed.
+func Scores(fingers []Finger, enroll int) (genuine, impostor []float64, err error) {
+	if enroll < 1 || enroll > MaxPrints {
+		return nil, nil, fmt.Errorf("biometric: enroll on %d impressions, want 1..%d", enroll, MaxPrints)
+	}
+	if len(fingers) < 2 {
+		return nil, nil, fmt.Errorf("biometric: evaluation needs at least 2 fingers, have %d", len(fingers))
+	}
+	tmpl := make([][]float32, len(fingers))
+	for i, f := range fingers {
+		if len(f.Vectors) < enroll {
+			return nil, nil, fmt.Errorf("biometric: finger %q has %d impressions, enrolling takes %d", f.Name, len(f.Vectors), enroll)
+		}
+		if tmpl[i], err = meanDirection(f.Vectors[:enroll]); err != nil {
+			return nil, nil, fmt.Errorf("biometric: template of finger %q: %w", f.Name, err)
+		}
+	}
+	for i, f := range fingers {
+		for _, probe := range f.Vectors[enroll:] {
+			for j, t := range tmpl {
+				s, err := Cosine(t, probe)
+				if err != nil {
+					return nil, nil, fmt.Errorf("biometric: finger %q against %q: %w", f.Name, fingers[j].Name, err)
+				}
+				if i == j {
+					genuine = append(genuine, s)
+				} else {
+					impostor = append(impostor, s)
+				}
+			}
+		}
+	}
+	if len(genuine) == 0 {
+		return nil, nil, fmt.Errorf("biometric: no finger has more than %d impressions, nothing left to test", enroll)
+	}
+	return genuine, impostor, nil
+}
+
+// Summarize turns score lists into a report. With targetFAR > 0 the
+// operating point is the best one with FAR ≤ targetFAR, otherwise the EER
+// point.
+func Summarize(genuine, impostor []float64, targetFAR float64) (*Report, error) {
+	pts, err := ROC(genuine, impostor)
+	if err != nil {
+		return nil, err
+	}
+	eerPt, eer := EER(pts)
+	r := &Report{Genuine: genuine, Impostor: impostor, ROC: pts, EER: eer, EERPoint: eerPt, AUC: AUC(pts)}
+	if targetFAR > 0 {
+		r.Rule = "far<=" + strconv.FormatFloat(targetFAR, 'g', -1, 64)
+		r.Operating = AtFAR(pts, targetFAR)
+	} else {
+		r.Rule = "eer"
+		r.Operating = eerPt
+	}
+	r.FRR = r.Operating.FRR()
+	return r, nil
+}
+
+// EvalOptions configures Evaluate.
+type EvalOptions struct {
+	Enroll    int     // impressions per finger to enroll; 3 when 0
+	TargetFAR float64 // operating point at this FAR; the EER point when 0
+	Model     [32]byte
+	// Progress, when set, is called after each print's features.
+	Progress func(done, total int, p Print)
+}
+
+// Evaluate extracts the features of every print, scores them (see Scores)
+// and summarises the result. A finger's impressions are enrolled in the
+// order they appear in prints (ListPrints sorts them).
+func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOptions) (*Report, error) {
+	if opt.Enroll == 0 {
+		opt.Enroll = 3
+	}
+	var fingers []Finger
+	index := map[string]int{}
+	for i, p := range prints {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		img, err := LoadImage(p.Path)
+		if err != nil {
+			return nil, err
+		}
+		v, err := ext.Features(ctx, img)
+		if err != nil {
+			return nil, fmt.Errorf("biometric: features of %s: %w", p.Path, err)
+		}
+		if err := checkVector(v); err != nil {
+			return nil, fmt.Errorf("biometric: features of %s: %w", p.Path, err)
+		}
+		k, ok := index[p.Finger]
+		if !ok {
+			k = len(fingers)
+			index[p.Finger] = k
+			fingers = append(fingers, Finger{Name: p.Finger})
+		}
+		fingers[k].Vectors = append(fingers[k].Vectors, v)
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(prints), p)
+		}
+	}
+	gen, imp, err := Scores(fingers, opt.Enroll)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Summarize(gen, imp, opt.TargetFAR)
+	if err != nil {
+		return nil, err
+	}
+	r.Model = hex.EncodeToString(opt.Model[:])
+	r.Enroll = opt.Enroll
+	r.Fingers = len(fingers)
+	r.Probes = len(gen)
+	return r, nil
+}
