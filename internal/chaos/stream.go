@@ -3,6 +3,7 @@ package chaos
 import (
 	"crypto/cipher"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding"
 	"encoding/binary"
 	"fmt"
@@ -117,11 +118,7 @@ func (s *Stream) XORKeyStream(dst, src []byte) {
 		if s.off == blockOut {
 			s.refill()
 		}
-		ks := s.out[s.off:]
-		n := min(len(ks), len(src))
-		for i := range n {
-			dst[i] = src[i] ^ ks[i]
-		}
+		n := subtle.XORBytes(dst, src, s.out[s.off:])
 		s.off += n
 		dst, src = dst[n:], src[n:]
 	}
