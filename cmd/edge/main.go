@@ -34,6 +34,7 @@ func commands() []command {
 		{"recover", "open an envelope and restore the original image", runRecover},
 		{"eval", "measure quality, compression and cipher strength over a folder of images", runEval},
 		{"chaos", "chaos keystream --key HEX: write the conditioned keystream to stdout", runChaos},
+		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 	}
 }
 

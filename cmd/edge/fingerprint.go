@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"edge/internal/infer"
+)
+
+// inferFlags are the flags every command that runs the model shares.
+type inferFlags struct {
+	model, ortLib, eps *string
+}
+
+func addInferFlags(fs *flag.FlagSet) inferFlags {
+	return inferFlags{
+		model:  fs.String("model", defaultModel, "feature model (ONNX); make model builds the default one"),
+		ortLib: fs.String("ort-lib", "", "ONNX Runtime shared library (default: the board's, or the project's third_party copy)"),
+		eps:    fs.String("ep", "", "execution providers to try in order, comma separated (default: the board's, then cpu)"),
+	}
+}
+
+const defaultModel = "models/resnet152-int8.onnx"
+
+func (f inferFlags) open(ctx context.Context, e env) (*infer.Extractor, error) {
+	var eps []string
+	if *f.eps != "" {
+		eps = strings.Split(*f.eps, ",")
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return infer.Open(ctx, infer.Options{ModelPath: *f.model, ORTLib: *f.ortLib, Providers: eps, Logger: log})
+}
+
+// featuresOfPrints runs the model over every print in dir, in name order.
+func featuresOfPrints(ctx context.Context, e env, dir string, f inferFlags) ([][]float32, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, en := range ents {
+		switch strings.ToLower(filepath.Ext(en.Name())) {
+		case ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff":
+			paths = append(paths, filepath.Join(dir, en.Name()))
+		}
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no fingerprint images in %s", dir)
+	}
+	sort.Strings(paths)
+	x, err := f.open(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	out := make([][]float32, 0, len(paths))
+	for _, p := range paths {
+		v, err := x.FeaturesFile(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// fingerprintFeatures runs the model on one print.
+func fingerprintFeatures(ctx context.Context, e env, path string, f inferFlags) ([]float32, [32]byte, error) {
+	x, err := f.open(ctx, e)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	defer x.Close()
+	v, err := x.FeaturesFile(ctx, path)
+	return v, x.ModelHash(), err
+}

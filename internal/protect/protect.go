@@ -1,0 +1,419 @@
+package protect
+
+import (
+	"bytes"
+	"context"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"edge/internal/chaos"
+	"edge/internal/embed"
+	"edge/internal/huffman"
+	"edge/internal/medimg"
+	"edge/internal/uplink"
+)
+
+// Schemes, as the envelope header names them.
+const (
+	SchemeV1    = uplink.SchemeV1
+	SchemePaper = uplink.SchemePaper
+)
+
+// SaltSize is the per-image salt of K_bio. A fresh salt per image means two
+// images from the same clinician never share a key.
+const SaltSize = 32
+
+const (
+	infoKBio  = "edge K_bio v1"
+	infoEmbed = "edge embed v1"
+	infoChaos = "edge chaos v1"
+)
+
+// DeriveKBio derives the biometric key from a feature code and a salt.
+func DeriveKBio(code, salt []byte) ([]byte, error) {
+	k, err := hkdf.Key(sha256.New, code, salt, infoKBio, uplink.KBioSize)
+	if err != nil {
+		return nil, fmt.Errorf("protect: derive K_bio: %w", err)
+	}
+	return k, nil
+}
+
+// subkeys splits K_bio into independent keys for the embedding positions and
+// the cipher, so that neither stage's output tells anything about the other's key.
+func subkeys(kbio []byte) (embedKey, chaosKey []byte, err error) {
+	if len(kbio) != uplink.KBioSize {
+		return nil, nil, fmt.Errorf("protect: K_bio is %d bytes, want %d", len(kbio), uplink.KBioSize)
+	}
+	if embedKey, err = hkdf.Expand(sha256.New, kbio, infoEmbed, 32); err != nil {
+		return nil, nil, fmt.Errorf("protect: derive embedding key: %w", err)
+	}
+	if chaosKey, err = hkdf.Expand(sha256.New, kbio, infoChaos, chaos.KeySize); err != nil {
+		return nil, nil, fmt.Errorf("protect: derive cipher key: %w", err)
+	}
+	return embedKey, chaosKey, nil
+}
+
+// CheckScheme reports an unknown scheme name.
+func CheckScheme(s string) error {
+	if s != SchemeV1 && s != SchemePaper {
+		return fmt.Errorf("protect: unknown scheme %q (want %s or %s)", s, SchemeV1, SchemePaper)
+	}
+	return nil
+}
+
+// Mark hides payload in im under K_bio's embedding key and returns the marked copy.
+func Mark(im *medimg.Image, payload, kbio []byte) (*medimg.Image, error) {
+	ek, _, err := subkeys(kbio)
+	if err != nil {
+		return nil, err
+	}
+	m, err := embed.Embed(im, payload, ek)
+	if err != nil {
+		return nil, fmt.Errorf("protect: hide payload: %w", err)
+	}
+	return m, nil
+}
+
+// Unmark extracts the payload and the original image from a marked image.
+func Unmark(marked *medimg.Image, kbio []byte) (payload []byte, original *medimg.Image, err error) {
+	ek, _, err := subkeys(kbio)
+	if err != nil {
+		return nil, nil, err
+	}
+	payload, original, err = embed.Extract(marked, ek)
+	if err != nil {
+		return nil, nil, fmt.Errorf("protect: extract payload: %w", err)
+	}
+	return payload, original, nil
+}
+
+// Encipher compresses and encrypts a marked image into the envelope body.
+func Encipher(scheme string, marked *medimg.Image, kbio []byte) ([]byte, error) {
+	_, ck, err := subkeys(kbio)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	switch scheme {
+	case SchemeV1:
+		if err := huffman.NewEncoder(&buf).Encode(marked); err != nil {
+			return nil, fmt.Errorf("protect: compress: %w", err)
+		}
+		ks, err := chaos.NewStream(ck)
+		if err != nil {
+			return nil, fmt.Errorf("protect: cipher: %w", err)
+		}
+		body := buf.Bytes()
+		ks.XORKeyStream(body, body)
+		return body, nil
+	case SchemePaper:
+		scrambled, err := Scramble(marked, kbio)
+		if err != nil {
+			return nil, err
+		}
+		if err := huffman.EncodeZeroOrder(&buf, scrambled); err != nil {
+			return nil, fmt.Errorf("protect: compress: %w", err)
+		}
+		return buf.Bytes(), nil
+	}
+	return nil, CheckScheme(scheme)
+}
+
+// Scramble is the paper scheme's cipher: the marked image with its sample
+// positions permuted by the chaotic map. The evaluation measures it as "the
+// encrypted image".
+func Scramble(marked *medimg.Image, kbio []byte) (*medimg.Image, error) {
+	_, ck, err := subkeys(kbio)
+	if err != nil {
+		return nil, err
+	}
+	p, err := chaos.NewPermutation(ck, len(marked.Pix))
+	if err != nil {
+		return nil, fmt.Errorf("protect: permutation: %w", err)
+	}
+	out := *marked
+	out.Pix = make([]int32, len(marked.Pix))
+	p.Apply(out.Pix, marked.Pix)
+	return &out, nil
+}
+
+// Decipher undoes Encipher. want is the geometry the seal promises; a body
+// that decodes to anything else is rejected, and the decoder never allocates
+// more samples than want has.
+func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*medimg.Image, error) {
+	_, ck, err := subkeys(kbio)
+	if err != nil {
+		return nil, err
+	}
+	if err := want.CheckGeometry(); err != nil {
+		return nil, fmt.Errorf("protect: sealed geometry: %w", err)
+	}
+	lim := huffman.Limits{MaxSamples: want.Samples()}
+	var im *medimg.Image
+	switch scheme {
+	case SchemeV1:
+		plain := make([]byte, len(body))
+		ks, err := chaos.NewStream(ck)
+		if err != nil {
+			return nil, fmt.Errorf("protect: cipher: %w", err)
+		}
+		ks.XORKeyStream(plain, body)
+		if im, err = huffman.NewDecoder(bytes.NewReader(plain), lim).Decode(); err != nil {
+			return nil, fmt.Errorf("protect: decompress: %w", err)
+		}
+	case SchemePaper:
+		scrambled, err := huffman.DecodeZeroOrder(bytes.NewReader(body), lim)
+		if err != nil {
+			return nil, fmt.Errorf("protect: decompress: %w", err)
+		}
+		if err := sameGeometry(scrambled, want); err != nil {
+			return nil, err
+		}
+		p, err := chaos.NewPermutation(ck, len(scrambled.Pix))
+		if err != nil {
+			return nil, fmt.Errorf("protect: permutation: %w", err)
+		}
+		im = scrambled
+		im.Pix = make([]int32, len(scrambled.Pix))
+		p.Invert(im.Pix, scrambled.Pix)
+	default:
+		return nil, CheckScheme(scheme)
+	}
+	if err := sameGeometry(im, want); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+func sameGeometry(got, want *medimg.Image) error {
+	if got.Width != want.Width || got.Height != want.Height || got.Frames != want.Frames ||
+		got.Channels != want.Channels || got.BitsAllocated != want.BitsAllocated ||
+		got.BitsStored != want.BitsStored || got.Signed != want.Signed {
+		return fmt.Errorf("protect: body decodes to %s, the seal says %s", describe(got), describe(want))
+	}
+	return nil
+}
+
+func describe(im *medimg.Image) string {
+	s := "unsigned"
+	if im.Signed {
+		s = "signed"
+	}
+	return fmt.Sprintf("%d×%d×%d frames×%d channels, %d of %d bits %s", im.Width, im.Height, im.Frames, im.Channels, im.BitsStored, im.BitsAllocated, s)
+}
+
+// Request is one image to protect.
+type Request struct {
+	Image *medimg.Image
+	// Container says how to give the image back (DICOM head and tail); nil means PNG.
+	Container   *medimg.Container
+	Features    []float32
+	ClinicianID string
+	// ModelHash names the model the features came from; zero for a feature file.
+	ModelHash [32]byte
+	// Scheme is SchemeV1 or SchemePaper; empty means SchemeV1.
+	Scheme string
+}
+
+// Sealer protects images for one hub on behalf of one device.
+type Sealer struct {
+	Hub    uplink.HubPublicKey
+	Device uplink.DeviceKey
+	// Rand supplies salts, envelope ids and HPKE randomness; nil means crypto/rand.
+	Rand io.Reader
+	// Now stamps the header; nil means time.Now.
+	Now func() time.Time
+}
+
+// Protected is what Protect made, with what the reports need.
+type Protected struct {
+	Envelope []byte
+	Header   uplink.Header
+	Marked   *medimg.Image
+	Payload  []byte
+	// BodyBytes is the size of the compressed, encrypted pixels alone.
+	BodyBytes int
+}
+
+// Protect marks, compresses, encrypts and seals one image.
+func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) {
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = SchemeV1
+	}
+	if err := CheckScheme(scheme); err != nil {
+		return nil, err
+	}
+	im := req.Image
+	if im == nil {
+		return nil, errors.New("protect: no image")
+	}
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("protect: %w", err)
+	}
+	code, err := Binarise(req.Features)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := (&Payload{Code: code, ClinicianID: req.ClinicianID}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	rnd := s.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	salt := make([]byte, SaltSize)
+	if _, err := io.ReadFull(rnd, salt); err != nil {
+		return nil, fmt.Errorf("protect: draw salt: %w", err)
+	}
+	kbio, err := DeriveKBio(code, salt)
+	if err != nil {
+		return nil, err
+	}
+	marked, err := Mark(im, payload, kbio)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	body, err := Encipher(scheme, marked, kbio)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uplink.NewID(rnd)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	h := uplink.Header{
+		FormatVersion: uplink.Version,
+		ID:            id,
+		DeviceID:      s.Device.ID(),
+		HubKeyID:      s.Hub.Fingerprint(),
+		Created:       now().UnixNano(),
+		Scheme:        scheme,
+		ModelHash:     req.ModelHash,
+	}
+	c := &uplink.Contents{
+		KBio:          kbio,
+		Salt:          salt,
+		ClinicianID:   req.ClinicianID,
+		PayloadBits:   8 * len(payload),
+		PayloadRef:    payload,
+		Width:         im.Width,
+		Height:        im.Height,
+		Frames:        im.Frames,
+		Channels:      im.Channels,
+		BitsAllocated: im.BitsAllocated,
+		BitsStored:    im.BitsStored,
+		Signed:        im.Signed,
+		Photometric:   string(im.Photometric),
+		PixelSHA256:   sha256.Sum256(im.RawBytes()),
+		Body:          body,
+	}
+	c.ContainerFormat = uplink.ContainerPNG
+	if req.Container != nil && req.Container.Format == medimg.FormatDICOM {
+		c.ContainerFormat = uplink.ContainerDICOM
+		c.DICOMHead, c.DICOMTail = req.Container.Head, req.Container.Tail
+	}
+	env, err := uplink.Seal(h, c, s.Hub, s.Device, rnd)
+	if err != nil {
+		return nil, err
+	}
+	return &Protected{Envelope: env, Header: h, Marked: marked, Payload: payload, BodyBytes: len(body)}, nil
+}
+
+// Opener recovers envelopes at the hub.
+type Opener struct {
+	Hub    uplink.HubPrivateKey
+	Trust  uplink.Trust
+	Limits uplink.Limits
+}
+
+// Recovered is an opened, verified and restored envelope.
+type Recovered struct {
+	Header    uplink.Header
+	Image     *medimg.Image
+	Container *medimg.Container
+	Marked    *medimg.Image
+	// Payload is what the marked image carried; PayloadRef what the device embedded.
+	Payload, PayloadRef []byte
+	ClinicianID         string
+	// FeatureCode is the clinician's binarised features, from the mark.
+	FeatureCode []byte
+	BER, NC     float64
+	// Exact is true when the restored pixels hash to the sealed SHA-256;
+	// Recover returns an error otherwise, so a caller holding a Recovered
+	// holds the original.
+	Exact     bool
+	BodyBytes int
+}
+
+// Recover opens, verifies and restores one envelope.
+func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
+	h, c, err := uplink.Open(env, o.Hub, o.Trust, o.Limits)
+	if err != nil {
+		return nil, err
+	}
+	want := &medimg.Image{
+		Width: c.Width, Height: c.Height, Frames: c.Frames, Channels: c.Channels,
+		BitsAllocated: c.BitsAllocated, BitsStored: c.BitsStored, Signed: c.Signed,
+		Photometric: medimg.Photometric(c.Photometric),
+	}
+	marked, err := Decipher(h.Scheme, c.Body, c.KBio, want)
+	if err != nil {
+		return nil, err
+	}
+	marked.Photometric = want.Photometric
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	payload, orig, err := Unmark(marked, c.KBio)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recovered{
+		Header: h, Image: orig, Marked: marked,
+		Payload: payload, PayloadRef: c.PayloadRef, ClinicianID: c.ClinicianID,
+		BER: BitErrorRate(c.PayloadRef, payload), NC: NormalizedCorrelation(c.PayloadRef, payload),
+		BodyBytes: len(c.Body),
+	}
+	p, err := ParsePayload(payload)
+	if err != nil {
+		return nil, fmt.Errorf("protect: extracted payload: %w", err)
+	}
+	if p.ClinicianID != c.ClinicianID {
+		return nil, fmt.Errorf("protect: image marked for clinician %q, sealed for %q", p.ClinicianID, c.ClinicianID)
+	}
+	k, err := DeriveKBio(p.Code, c.Salt)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(k, c.KBio) != 1 {
+		return nil, errors.New("protect: the features hidden in the image do not derive the sealed key")
+	}
+	r.FeatureCode = p.Code
+	sum := sha256.Sum256(orig.RawBytes())
+	r.Exact = subtle.ConstantTimeCompare(sum[:], c.PixelSHA256[:]) == 1
+	if !r.Exact {
+		return r, errors.New("protect: restored pixels differ from the original (SHA-256 mismatch)")
+	}
+	switch c.ContainerFormat {
+	case uplink.ContainerDICOM:
+		r.Container = &medimg.Container{Format: medimg.FormatDICOM, Head: c.DICOMHead, Tail: c.DICOMTail}
+	default:
+		r.Container = &medimg.Container{Format: medimg.FormatPNG}
+	}
+	return r, nil
+}
