@@ -1,0 +1,131 @@
+package huffman
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"edge/internal/medimg"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden streams and the fuzz seed corpus in testdata")
+
+// goldenImages are small generated images, one per kind of stream feature:
+// run mode, regular mode, RGB planes, signed 16-bit extremes, several frames.
+// They use integer arithmetic only, so they are the same everywhere.
+func goldenImages() map[string]*medimg.Image {
+	lcg := uint32(12345)
+	noise := func() int32 {
+		lcg = lcg*1664525 + 1013904223
+		return int32(lcg >> 29) // 0..7
+	}
+	return map[string]*medimg.Image{
+		"gray8": testImage(24, 16, 1, 1, 8, 8, false, func(_, y, x, _ int) int32 {
+			if x < 6 {
+				return 0
+			}
+			return int32(40+x*5+y*3) + noise()
+		}),
+		"ct16s": testImage(20, 12, 1, 1, 16, 16, true, func(_, y, x, _ int) int32 {
+			switch {
+			case x == 0:
+				return -32768
+			case x == 19:
+				return 32767
+			}
+			return int32(-1000+x*97-y*55) + 16*noise()
+		}),
+		"mr12x3": testImage(10, 9, 3, 1, 16, 12, false, func(f, y, x, _ int) int32 {
+			return int32(2000+f*300+x*x*7+y*11) + noise()
+		}),
+		"rgb8": testImage(12, 10, 1, 3, 8, 8, false, func(_, y, x, c int) int32 {
+			return int32(60+x*9+y*4+c*20) + noise()
+		}),
+		"bits1": testImage(17, 5, 1, 1, 8, 1, false, func(_, y, x, _ int) int32 {
+			return int32((x/3 + y) % 2)
+		}),
+	}
+}
+
+// TestGolden pins the bitstream: a stream written on one architecture must
+// decode on every other, so the encoder's output is fixed byte for byte.
+func TestGolden(t *testing.T) {
+	for name, im := range goldenImages() {
+		for _, zo := range []bool{false, true} {
+			file := filepath.Join("testdata", "golden", name+".huf")
+			if zo {
+				file = filepath.Join("testdata", "golden", name+".zo.huf")
+			}
+			got := encodeBytes(t, im, zo)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run go test -run Golden -update to write it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
+			}
+			dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			equalImages(t, dec, im)
+		}
+	}
+	if *update {
+		writeFuzzSeeds(t)
+	}
+}
+
+// writeFuzzSeeds writes the seed corpus of the fuzz targets in the format
+// "go test -fuzz" reads.
+func writeFuzzSeeds(t *testing.T) {
+	write := func(target, name string, values ...any) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.WriteString("go test fuzz v1\n")
+		for _, v := range values {
+			if bs, ok := v.([]byte); ok {
+				fmt.Fprintf(&b, "[]byte(%q)\n", bs)
+				continue
+			}
+			fmt.Fprintf(&b, "%T(%#v)\n", v, v)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, im := range goldenImages() {
+		write("FuzzDecode", name, encodeBytes(t, im, false))
+		write("FuzzDecodeZeroOrder", name, encodeBytes(t, im, true))
+	}
+	for i, s := range []struct {
+		w, h, frames, channels uint8
+		bits                   uint8
+		signed                 bool
+		data                   []byte
+	}{
+		{1, 1, 1, 1, 8, false, []byte{7}},
+		{8, 8, 1, 1, 16, true, []byte{0x00, 0x80, 0xff, 0x7f, 1, 2, 3}},
+		{5, 4, 2, 3, 8, false, []byte("rgb samples repeat")},
+		{16, 3, 1, 1, 12, false, bytes.Repeat([]byte{0}, 40)},
+		{9, 9, 1, 1, 1, false, []byte{0xaa, 0x55}},
+	} {
+		name := fmt.Sprintf("seed%d", i)
+		write("FuzzRoundTrip", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.data)
+		write("FuzzRoundTripZeroOrder", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.data)
+	}
+}
