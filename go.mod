@@ -10,6 +10,7 @@ require (
 	github.com/yalue/onnxruntime_go v1.27.0 // indirect
 	go.bug.st/serial v1.8.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/image v0.48.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect

@@ -1,0 +1,85 @@
+//go:build cgo
+
+package infer
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"edge/internal/infer/resnet"
+	"edge/internal/testenv"
+)
+
+// ortLib finds the fetched library or skips: tests never download.
+func ortLib(t testing.TB) string {
+	t.Helper()
+	p, err := LibraryPath("", nil)
+	if err != nil {
+		t.Skipf("ONNX Runtime library not fetched (make ort or scripts/fetch-ort.sh): %v", err)
+	}
+	return p
+}
+
+// smallModel writes a small network from the same builder.
+func smallModel(t testing.TB, dir string, seed uint64) string {
+	t.Helper()
+	m, err := resnet.Build(resnet.Config{Blocks: [4]int{1, 1, 1, 1}, Width: 16, Size: 224, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "small.onnx")
+	if err := os.WriteFile(p, m.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+func TestSmallNetworkOnRealPrint(t *testing.T) {
+	lib := ortLib(t)
+	print1 := testenv.Path(t, "fingerprints/multi-impression/1_1.png")
+	mp := smallModel(t, t.TempDir(), 1)
+	ctx := context.Background()
+	e, err := Open(ctx, Options{ModelPath: mp, ORTLib: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Provider() != "cpu" || e.Len() != 512 {
+		t.Fatalf("provider %q len %d, want cpu 512", e.Provider(), e.Len())
+	}
+	a, err := e.FeaturesFile(ctx, print1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.FeaturesFile(ctx, print1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nz int
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("feature %d differs run to run: %v vs %v", i, a[i], b[i])
+		}
+		if a[i] != 0 {
+			nz++
+		}
+	}
+	if nz < len(a)/4 {
+		t.Fatalf("only %d of %d features are non-zero", nz, len(a))
+	}
+	t.Logf("%s/%s: %d features, %d non-zero, a[0..3]=%v", runtime.GOOS, runtime.GOARCH, len(a), nz, a[:4])
+}
