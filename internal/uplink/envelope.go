@@ -359,6 +359,10 @@ func Open(env []byte, hub HubPrivateKey, trusted Trust, lim Limits) (Header, *Co
 		clear(plain)
 		return Header{}, nil, err
 	}
+	// Body, the last field, is a view of the plaintext's tail and keeps the
+	// whole buffer alive; the copy of K_bio and the rest in front of it is
+	// not needed any more.
+	clear(plain[:len(plain)-len(c.Body)])
 	return h, c, nil
 }
 
