@@ -116,8 +116,9 @@ func Raw(key []byte) (*RawMap, error) {
 	return &RawMap{m: m, off: len(RawMap{}.pend)}, nil
 }
 
-// Words fills dst with successive map words, two per pair update. Words and
-// Read draw from the same sequence; Words discards any bytes Read left unread.
+// Words fills dst with successive map words, two per pair update; for an odd
+// len(dst) the second word of the last update is dropped. Words and Read draw
+// from the same sequence; Words discards any bytes Read left unread.
 func (r *RawMap) Words(dst []uint32) {
 	r.off = len(r.pend)
 	for i := 0; i < len(dst); i += 2 {
