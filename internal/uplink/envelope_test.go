@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -417,5 +418,55 @@ func BenchmarkOpen1MiB(b *testing.B) {
 		if _, _, err := Open(env, hub, trust, Limits{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHostileLengthsBounded gives Open fields that declare 4 GiB lengths, in
+// the unauthenticated header and in contents sealed and signed by a trusted
+// device, and checks that what it allocates stays in proportion to its input.
+func TestHostileLengthsBounded(t *testing.T) {
+	hub, dev := testHubKey(t), testDeviceKey(t)
+	trust := TrustDevices(dev.Public())
+	h := sealedHeader(t, testHeader())
+
+	huge := []byte{0xdb, 0xff, 0xff, 0xff, 0xff} // str32 of 4 GiB - 1
+	hdr := msgp.AppendMapHeader(nil, 7)
+	hdr = msgp.AppendString(hdr, "format_version")
+	hdr = msgp.AppendUint8(hdr, Version)
+	hdr = msgp.AppendString(hdr, "id")
+	hdr = msgp.AppendBytes(hdr, h.ID[:])
+	hdr = msgp.AppendString(hdr, "device_id")
+	hdr = append(hdr, huge...)
+	badHeader := frame(t, hdr, marshalContents(t, testContents(8, ContainerPNG)), hub.Public(), dev)
+
+	plain := msgp.AppendMapHeader(nil, uint32(len(contentsKeys)))
+	plain = msgp.AppendString(plain, "k_bio")
+	plain = append(plain, 0xc6, 0xff, 0xff, 0xff, 0xff) // bin32 of 4 GiB - 1
+	badContents := frame(t, marshalHeader(t, h), plain, hub.Public(), dev)
+
+	// The same body, claimed 4 GiB long but decoded by the generated code
+	// directly, past the key walk.
+	var direct Contents
+	if _, err := direct.UnmarshalMsg(plain); err == nil {
+		t.Fatal("UnmarshalMsg of a 4 GiB k_bio in 30 bytes: no error")
+	}
+
+	for name, tc := range map[string]struct {
+		env  []byte
+		want error
+	}{"header": {badHeader, ErrMalformed}, "contents": {badContents, ErrContents}} {
+		env := tc.env
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := Open(env, hub, trust, Limits{})
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("%s: %v, want %v", name, err, tc.want)
+		}
+		n := after.TotalAlloc - before.TotalAlloc
+		if n > 64<<10 {
+			t.Errorf("%s: Open of %d bytes allocated %d bytes (%v)", name, len(env), n, err)
+		}
+		t.Logf("%s: %d-byte envelope, %d bytes allocated: %v", name, len(env), n, err)
 	}
 }
