@@ -509,7 +509,7 @@ func decodeDICOM(data []byte) (*Image, *Container, error) {
 		return nil, nil, err
 	}
 	if l.valueOff+l.valueLen > len(data) {
-		return nil, nil, dicomError(l.valueOff, "pixel data of %d bytes runs past the end of the file", l.valueLen)
+		return nil, nil, dicomError(l.valueOff, "pixel data value of %d bytes runs past the end of the file (%d bytes left)", l.valueLen, len(data)-l.valueOff)
 	}
 	im := l.image()
 	n := im.Samples()
