@@ -64,7 +64,18 @@ type model struct {
 	lo, hi     int32 // sample range
 	rng        int32 // hi - lo + 1
 	half       int32 // residuals are reduced into [-half, rng-half-1]
+
+	// qtab[d+maxval] is the quantised gradient d; every gradient within a
+	// plane lies in [-maxval, maxval]. Rebuilt only when the plane's maxval
+	// or thresholds differ from the last plane's.
+	qtab   []int8
+	qmax   int32
+	qkey   [3]int32
+	cmap   [729]uint16 // (q1+4)·81 + (q2+4)·9 + q3+4 → context | negSign
+	cready bool
 }
+
+const negSign = 1 << 15
 
 // reset prepares the model for a plane of samples in [lo, hi] whose values
 // span maxval (the encoder's measurement, carried in the stream; it sets the
@@ -74,6 +85,16 @@ func (m *model) reset(lo, hi, maxval int32) {
 	m.rng = hi - lo + 1
 	m.half = m.rng / 2
 	m.t1, m.t2, m.t3 = thresholds(maxval)
+	if !m.cready {
+		m.buildContextMap()
+	}
+	if k := [3]int32{m.t1, m.t2, m.t3}; k != m.qkey || maxval != m.qmax || m.qtab == nil {
+		m.qkey, m.qmax = k, maxval
+		m.qtab = resize(m.qtab, int(2*maxval+1))
+		for d := -maxval; d <= maxval; d++ {
+			m.qtab[d+maxval] = int8(m.quant(d))
+		}
+	}
 	a := max(2, (maxval+1+32)>>6)
 	for i := range m.ctx {
 		m.ctx[i] = context{a: a, n: 1}
@@ -128,18 +149,31 @@ func (m *model) quant(d int32) int32 {
 	return 4
 }
 
-// context returns the context index for the gradients of a sample that is not
-// in run mode, and whether its residual is negated (JPEG-LS merges contexts
-// of opposite sign).
-func (m *model) context(d1, d2, d3 int32) (q int, neg bool) {
-	q1, q2, q3 := m.quant(d1), m.quant(d2), m.quant(d3)
-	if q1 < 0 || (q1 == 0 && (q2 < 0 || (q2 == 0 && q3 < 0))) {
-		q1, q2, q3 = -q1, -q2, -q3
-		neg = true
+// buildContextMap fills cmap: JPEG-LS merges each context with its mirror
+// of opposite sign, negating the residual.
+func (m *model) buildContextMap() {
+	for q1 := int32(-4); q1 <= 4; q1++ {
+		for q2 := int32(-4); q2 <= 4; q2++ {
+			for q3 := int32(-4); q3 <= 4; q3++ {
+				a1, a2, a3, neg := q1, q2, q3, uint16(0)
+				if a1 < 0 || (a1 == 0 && (a2 < 0 || (a2 == 0 && a3 < 0))) {
+					a1, a2, a3, neg = -a1, -a2, -a3, negSign
+				}
+				// Lexicographically non-negative, so a1·81 + a2·9 + a3 lies
+				// in [0, 364]; 0 is the run-mode context, never used here.
+				m.cmap[(q1+4)*81+(q2+4)*9+q3+4] = uint16(a1*81+a2*9+a3) | neg
+			}
+		}
 	}
-	// (q1, q2, q3) ≠ (0, 0, 0) here and is lexicographically positive, so
-	// q1·81 + q2·9 + q3 lies in [1, 364].
-	return int(q1*81 + q2*9 + q3), neg
+	m.cready = true
+}
+
+// context returns the context index for the gradients of a sample that is not
+// in run mode, and whether its residual is negated.
+func (m *model) context(d1, d2, d3 int32) (q int, neg bool) {
+	qt, o := m.qtab, m.qmax
+	c := m.cmap[int(qt[d1+o])*81+int(qt[d2+o])*9+int(qt[d3+o])+364]
+	return int(c &^ negSign), c&negSign != 0
 }
 
 // predict is the median edge detector plus the context's bias correction.
@@ -165,8 +199,10 @@ func (m *model) predict(q int, neg bool, a, b, c int32) int32 {
 // half octaves: 0 for a mean ≤ 1, then two classes per doubling.
 func (m *model) class(q int) int {
 	cx := &m.ctx[q]
-	k := 0
-	for cx.n<<k < cx.a && k < 24 {
+	// The least k with n·2^k ≥ a: n·2^k has the bit length of a at
+	// k = len(a) − len(n), and is at least a one step later.
+	k := max(0, bits.Len32(uint32(cx.a))-bits.Len32(uint32(cx.n)))
+	if cx.n<<k < cx.a {
 		k++
 	}
 	if k == 0 {

@@ -1,0 +1,85 @@
+// Package huffman is the appliance's lossless image codec: a predictive coder
+// with canonical, length-limited Huffman codes for 1- to 16-bit gray and 8-bit
+// RGB images (scheme v1), and a zero-order Huffman coder over the sample
+// values themselves (scheme paper, the design of the publication the product
+// reproduces).
+//
+// # Stream
+//
+// A stream is a header followed by a payload of the size the header gives,
+// so a decoder reads exactly one stream's bytes and streams can follow each
+// other. Integers in the header are unsigned LEB128 varints (uvarint).
+//
+//	"EHUF"                  magic
+//	1                       format version
+//	kind                    1 predictive, 2 zero-order
+//	uvarint width, height, frames
+//	channels                1, or 3 for interleaved RGB
+//	bits allocated          8 or 16
+//	bits stored             1 .. bits allocated
+//	flags                   bit 0: signed (two's complement); others zero
+//	photometric             1 MONOCHROME1, 2 MONOCHROME2, 3 RGB, 4 PALETTE COLOR,
+//	                        or 0 then a length byte (≤ 16) and the printable name
+//	uvarint payload size    in bytes
+//	payload
+//
+// The payload is a bit string, most significant bit first, zero-padded to a
+// whole byte; a decoder refuses unused bytes and non-zero padding.
+//
+// # Code tables
+//
+// Every code is a canonical Huffman code: codes are assigned in order of
+// length, then symbol, so the lengths alone define it, and no code is longer
+// than 20 bits (a limiter halves the frequencies and rebuilds where an optimal
+// code would be longer). A table is written as: the number of used symbols
+// U (Exp-Golomb, order 0); then for each used symbol in increasing order the
+// gap to the previous used symbol (Exp-Golomb) and, when U ≥ 2, its length as
+// the zigzag-coded difference from the previous length (first previous length
+// 0). U = 0 is an empty table; U = 1 gives its symbol a zero-bit code, so a
+// flat plane costs nothing but its table. A decoder refuses codes that are
+// over-subscribed or incomplete (Kraft sum ≠ 1).
+//
+// # Predictive payload
+//
+// 37 code tables in this order: run lengths (121 symbols), run interruption
+// with left ≠ above, run interruption with left = above, then 34 residual
+// classes (64 symbols each). Then each plane: the frames in order, within a
+// frame the gray plane, or for RGB the planes G, R−G and B−G. A plane starts
+// with its value spread (maximum minus minimum sample, Exp-Golomb), then its
+// samples in raster order.
+//
+// The model is JPEG-LS's (ITU-T T.87) in lossless form, reset at each plane:
+// neighbours a (left), b (above), c (above-left), d (above-right); outside the
+// plane a row start takes a = c = b, a row end d = b, and the first row b = c
+// = d = a, with a = 0 clamped into range before the first sample. Gradient
+// thresholds follow T.87's defaults with MAXVAL = the plane's value spread.
+// Where a = b = c = d the coder is in run mode: the number of samples equal
+// to a is coded (symbol 0: the run reaches the row end; otherwise 1 + the
+// run-length token), then, unless the row ended, the interrupting sample's
+// residual against b (negated when a > b, table 1) or against a when a = b
+// (table 2). Otherwise a sample is predicted by the median edge detector
+// plus the context's bias correction, its residual is negated for contexts of
+// negative sign, reduced modulo the plane's range, zigzag-mapped to m ≥ 0 and
+// coded with the table of the context's class: 0 for a mean |residual| A/N ≤ 1,
+// else 2k−1 or 2k for 2^(k−1) < A/N ≤ 2^k, the larger when A/N > 1.5·2^(k−1).
+// Contexts update as in T.87 A.6 (RESET 64, bias correction in [−128, 127]).
+//
+// A value m (residual or run length) is sent as a token and extra bits: m < 16
+// is its own token; otherwise, with n the index of m's leading one bit, the
+// token is 16 + 4(n−4) + the two bits below the leading one, followed by the
+// n−2 low bits of m. RGB differences span twice the sample range; residuals
+// in those planes are reduced modulo that larger range.
+//
+// # Zero-order payload
+//
+// One code table over the sample values minus the range minimum (2^bits stored
+// symbols), then every sample's code in storage order.
+//
+// # Limits
+//
+// The decoder checks the declared geometry against Limits (default
+// medimg.MaxSamples samples) and the declared payload size against what that
+// geometry can need before allocating, grows its payload buffer only as bytes
+// arrive, and reports damage as a *CorruptInputError carrying the byte
+// offset. The stream carries no checksum: integrity is the envelope's work.
+package huffman
