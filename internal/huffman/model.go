@@ -169,9 +169,12 @@ func (m *model) buildContextMap() {
 }
 
 // context returns the context index for the gradients of a sample that is not
-// in run mode, and whether its residual is negated.
+// in run mode, and whether its residual is negated. The clamps change nothing
+// for a stream this package wrote, but a damaged one can decode samples
+// outside the spread its plane declares.
 func (m *model) context(d1, d2, d3 int32) (q int, neg bool) {
 	qt, o := m.qtab, m.qmax
+	d1, d2, d3 = min(max(d1, -o), o), min(max(d2, -o), o), min(max(d3, -o), o)
 	c := m.cmap[int(qt[d1+o])*81+int(qt[d2+o])*9+int(qt[d3+o])+364]
 	return int(c &^ negSign), c&negSign != 0
 }
