@@ -92,12 +92,20 @@
 //
 // # Bounded decoding
 //
-// Only msgp's byte-slice decoders are generated. They check each declared
+// Before any msgp decoder sees the header or the opened contents, a walker
+// of this package (checkMsgp) checks that the bytes are exactly one map of
+// scalars whose every declared length and element count fits in the bytes
+// left. This matters on 32-bit boards: msgp v1.6.5 converts 32-bit lengths to
+// int, so a length of 2³¹ or more is negative there and its byte-slice
+// readers panic slicing out of range.
+//
+// Only msgp's byte-slice decoders are generated (no stream decoders, which
+// allocate whatever length a stream declares). They check each declared
 // string or bin length against the bytes left before copying, so a decoded
-// field is never larger than the input it came from; Open bounds that input
-// by Limits before decoding anything. Fixed-size fields (id, model_hash,
-// pixel_sha256) must have exactly their size. The generated code would skip
-// unknown keys and let a repeated key win, so Open first walks the contents'
-// keys (without copying values) and wants exactly the 18 above in order, and
-// checks the header by re-encoding it.
+// field is never larger than the input it came from, and Open bounds that
+// input by Limits before decoding anything. Fixed-size fields (id,
+// model_hash, pixel_sha256) must have exactly their size. The generated code
+// would skip unknown keys and let a repeated key win, so Open wants exactly
+// the 18 contents keys above, in order, and checks the header by re-encoding
+// it.
 package uplink

@@ -279,6 +279,9 @@ func split(env []byte) (parts, error) {
 // writes (same fields, same order, smallest integer forms), so that the
 // header a router peeks at can carry nothing Seal would not have put there.
 func decodeHeader(hdr []byte, h *Header) error {
+	if err := checkMsgp(hdr, 1); err != nil {
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
 	rest, err := h.UnmarshalMsg(hdr)
 	if err != nil {
 		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
@@ -377,6 +380,9 @@ var contentsKeys = [...]string{
 }
 
 func decodeContents(plain []byte, c *Contents, lim Limits) error {
+	if err := checkMsgp(plain, 1); err != nil {
+		return fmt.Errorf("%w: %v", ErrContents, err)
+	}
 	if err := checkKeys(plain, contentsKeys[:]); err != nil {
 		return fmt.Errorf("%w: %v", ErrContents, err)
 	}
@@ -393,8 +399,9 @@ func decodeContents(plain []byte, c *Contents, lim Limits) error {
 	return nil
 }
 
-// checkKeys walks the MessagePack map in b, skipping the values without
-// copying them, and checks that its keys are keys, in order.
+// checkKeys walks the MessagePack map in b, which checkMsgp has passed,
+// skipping the values without copying them, and checks that its keys are
+// keys, in order.
 func checkKeys(b []byte, keys []string) error {
 	n, b, err := msgp.ReadMapHeaderBytes(b)
 	if err != nil {

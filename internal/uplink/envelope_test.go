@@ -251,7 +251,7 @@ func TestOpenForged(t *testing.T) {
 		{"non-canonical header", frame(t, long, good, hub.Public(), dev), ErrMalformed, "canonical"},
 		{"extra contents key", frame(t, marshalHeader(t, h), extra, hub.Public(), dev), ErrContents, "19 fields"},
 		{"repeated contents key", frame(t, marshalHeader(t, h), repeated, hub.Public(), dev), ErrContents, `field 1 is "k_bio"`},
-		{"trailing contents", frame(t, marshalHeader(t, h), trailing, hub.Public(), dev), ErrContents, "after the contents"},
+		{"trailing contents", frame(t, marshalHeader(t, h), trailing, hub.Public(), dev), ErrContents, "1 bytes after the object"},
 		{"geometry", frame(t, marshalHeader(t, h), marshalContents(t, badGeom), hub.Public(), dev), ErrContents, "exceeds"},
 		{"not a map", frame(t, marshalHeader(t, h), notContents, hub.Public(), dev), ErrContents, ""},
 	}
@@ -444,17 +444,19 @@ func TestHostileLengthsBounded(t *testing.T) {
 	plain = append(plain, 0xc6, 0xff, 0xff, 0xff, 0xff) // bin32 of 4 GiB - 1
 	badContents := frame(t, marshalHeader(t, h), plain, hub.Public(), dev)
 
-	// The same body, claimed 4 GiB long but decoded by the generated code
-	// directly, past the key walk.
-	var direct Contents
-	if _, err := direct.UnmarshalMsg(plain); err == nil {
-		t.Fatal("UnmarshalMsg of a 4 GiB k_bio in 30 bytes: no error")
-	}
+	huge31 := msgp.AppendMapHeader(nil, 1)
+	huge31 = msgp.AppendString(huge31, "k_bio")
+	huge31 = append(huge31, 0xc6, 0x80, 0, 0, 0) // 2 GiB: negative as a 32-bit int
+	badContents31 := frame(t, marshalHeader(t, h), huge31, hub.Public(), dev)
 
 	for name, tc := range map[string]struct {
 		env  []byte
 		want error
-	}{"header": {badHeader, ErrMalformed}, "contents": {badContents, ErrContents}} {
+	}{
+		"header":       {badHeader, ErrMalformed},
+		"contents":     {badContents, ErrContents},
+		"contents 2³¹": {badContents31, ErrContents},
+	} {
 		env := tc.env
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -469,4 +471,72 @@ func TestHostileLengthsBounded(t *testing.T) {
 		}
 		t.Logf("%s: %d-byte envelope, %d bytes allocated: %v", name, len(env), n, err)
 	}
+}
+
+func TestCheckMsgp(t *testing.T) {
+	good := marshalContents(t, testContents(3, ContainerDICOM))
+	if err := checkMsgp(good, 1); err != nil {
+		t.Fatalf("Seal's contents: %v", err)
+	}
+	if err := checkMsgp(marshalHeader(t, sealedHeader(t, testHeader())), 1); err != nil {
+		t.Fatalf("Seal's header: %v", err)
+	}
+	// Every scalar form, to check the walker's size table against msgp's encoder.
+	var all []byte
+	all = msgp.AppendArrayHeader(all, 20)
+	all = msgp.AppendNil(all)
+	all = msgp.AppendBool(all, true)
+	all = msgp.AppendInt64(all, -1)
+	all = msgp.AppendInt64(all, -100)
+	all = msgp.AppendInt64(all, -1000)
+	all = msgp.AppendInt64(all, -100000)
+	all = msgp.AppendInt64(all, -1<<40)
+	all = msgp.AppendUint64(all, 200)
+	all = msgp.AppendUint64(all, 60000)
+	all = msgp.AppendUint64(all, 1<<31)
+	all = msgp.AppendUint64(all, 1<<40)
+	all = msgp.AppendFloat32(all, 1.5)
+	all = msgp.AppendFloat64(all, 1.5)
+	all = msgp.AppendString(all, strings.Repeat("s", 40))
+	all = msgp.AppendString(all, strings.Repeat("s", 300))
+	all = msgp.AppendBytes(all, make([]byte, 70000))
+	all = appendExt(t, all, 4)
+	all = appendExt(t, all, 5)
+	all = appendExt(t, all, 300)
+	all = msgp.AppendMapHeader(all, 0)
+	if err := checkMsgp(all, 1); err != nil {
+		t.Fatalf("every scalar form: %v", err)
+	}
+	if _, err := msgp.Skip(all); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		msg  string
+	}{
+		{"empty", nil, "truncated at offset 0"},
+		{"unused byte", []byte{0xc1}, "invalid type byte 0xc1"},
+		{"str32 2³¹", []byte{0xdb, 0x80, 0, 0, 0}, "declares 2147483648 bytes"},
+		{"bin32 4 GiB", []byte{0xc6, 0xff, 0xff, 0xff, 0xff, 0}, "declares 4294967295 bytes"},
+		{"ext32 length wraps", []byte{0xc9, 0xff, 0xff, 0xff, 0xff, 1}, "declares 4294967296 bytes"},
+		{"map32 huge", []byte{0xdf, 0xff, 0xff, 0xff, 0xff, 0}, "declares 8589934590 elements"},
+		{"short length", []byte{0xc5, 0}, "truncated length"},
+		{"nested", []byte{0x91, 0x91, 0x00}, "nested too deep"},
+		{"trailing", []byte{0x00, 0x00}, "1 bytes after"},
+		{"map missing value", []byte{0x81, 0x00}, "declares 2 elements, 1 bytes left"},
+		{"str cut short", []byte{0x92, 0xa3, 0x61, 0x00}, "declares 3 bytes, 2 left"},
+	} {
+		if err := checkMsgp(tc.b, 1); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.msg)
+		}
+	}
+}
+
+func appendExt(t *testing.T, b []byte, n int) []byte {
+	b, err := msgp.AppendExtension(b, &msgp.RawExtension{Type: 9, Data: make([]byte, n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
