@@ -91,22 +91,33 @@ type walker struct {
 func (w *walker) u16(p int, o binary.ByteOrder) uint16 { return o.Uint16(w.b[p:]) }
 func (w *walker) u32(p int, o binary.ByteOrder) uint32 { return o.Uint32(w.b[p:]) }
 
-// longVRs are the explicit VRs with two reserved bytes and a 32-bit length.
-func longVR(vr string) bool {
-	switch vr {
-	case "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV":
-		return true
+// The explicit VRs (PS3.5 table 7.1-1): the long ones have two reserved
+// bytes and a 32-bit length, the short ones a 16-bit length.
+var (
+	longVRs  = []string{"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"}
+	shortVRs = []string{"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "PN",
+		"SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"}
+)
+
+// lookupVR returns the VR spelled by b as one of the tables' strings, so that
+// reading a header allocates nothing.
+func lookupVR(b []byte) (vr string, long, ok bool) {
+	for _, v := range longVRs {
+		if string(b) == v {
+			return v, true, true
+		}
 	}
-	return false
+	for _, v := range shortVRs {
+		if string(b) == v {
+			return v, false, true
+		}
+	}
+	return "", false, false
 }
 
-func shortVR(vr string) bool {
-	switch vr {
-	case "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "PN",
-		"SH", "SL", "SS", "ST", "TM", "UI", "UL", "US":
-		return true
-	}
-	return false
+func longVR(vr string) bool {
+	_, long, ok := lookupVR([]byte(vr))
+	return ok && long
 }
 
 // header reads the element header at p and checks that its value fits in
@@ -137,19 +148,20 @@ func (w *walker) rawHeader(p int, s syntax) (elemHeader, error) {
 		h.length = w.u32(p+4, s.order)
 		h.value = p + 8
 	} else {
-		h.vr = string(w.b[p+4 : p+6])
+		vr, long, ok := lookupVR(w.b[p+4 : p+6])
+		h.vr = vr
 		switch {
-		case longVR(h.vr):
+		case !ok:
+			return elemHeader{}, dicomError(p+4, "%s has unknown VR %q", tagString(h.tag), w.b[p+4:p+6])
+		case long:
 			if len(w.b)-p < 12 {
 				return elemHeader{}, dicomError(p, "%s header cut short: %d bytes left, need 12", tagString(h.tag), len(w.b)-p)
 			}
 			h.length = w.u32(p+8, s.order)
 			h.value = p + 12
-		case shortVR(h.vr):
+		default:
 			h.length = uint32(w.u16(p+6, s.order))
 			h.value = p + 8
-		default:
-			return elemHeader{}, dicomError(p+4, "%s has unknown VR %q", tagString(h.tag), h.vr)
 		}
 	}
 	return h, nil
@@ -290,7 +302,7 @@ func parseDICOM(b []byte) (*pixelLayout, error) {
 		}
 		// A bare data set: explicit VR shows as two capital letters after the tag.
 		s = syntax{implicit: true, order: binary.LittleEndian}
-		if len(b) >= 6 && (longVR(string(b[4:6])) || shortVR(string(b[4:6]))) {
+		if _, _, ok := lookupVR(b[min(4, len(b)):min(6, len(b))]); ok {
 			s.implicit = false
 		}
 	case ts == "":
@@ -514,11 +526,7 @@ func decodeDICOM(data []byte) (*Image, *Container, error) {
 	im := l.image()
 	n := im.Samples()
 	im.Pix = make([]int32, n)
-	src := data[l.valueOff : l.valueOff+l.need()]
-	bps := l.bitsAlloc / 8
-	for i := range im.Pix {
-		im.Pix[l.pixIndex(i)] = sampleAt(src, i, bps, l.signed, l.order)
-	}
+	l.readSamples(im.Pix, data[l.valueOff:l.valueOff+l.need()])
 	lo, hi := im.Range()
 	for _, v := range im.Pix {
 		if v < lo || v > hi {
@@ -544,6 +552,66 @@ func (l *pixelLayout) pixIndex(i int) int {
 	plane := l.rows * l.cols
 	f, r := i/(3*plane), i%(3*plane)
 	return f*3*plane + (r%plane)*3 + r/plane
+}
+
+// readSamples fills dst from the pixel bytes src, with loops for the common
+// layouts that the compiler can keep free of calls.
+func (l *pixelLayout) readSamples(dst []int32, src []byte) {
+	le := l.order == binary.LittleEndian
+	switch {
+	case l.planar:
+		for i := range dst {
+			dst[l.pixIndex(i)] = sampleAt(src, i, l.bitsAlloc/8, l.signed, l.order)
+		}
+	case l.bitsAlloc == 8 && l.signed:
+		for i := range dst {
+			dst[i] = int32(int8(src[i]))
+		}
+	case l.bitsAlloc == 8:
+		for i := range dst {
+			dst[i] = int32(src[i])
+		}
+	case le && l.signed:
+		for i := range dst {
+			dst[i] = int32(int16(uint16(src[2*i]) | uint16(src[2*i+1])<<8))
+		}
+	case le:
+		for i := range dst {
+			dst[i] = int32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
+		}
+	default:
+		for i := range dst {
+			dst[i] = sampleAt(src, i, 2, l.signed, l.order)
+		}
+	}
+}
+
+// writeSamples is the inverse of readSamples.
+func (l *pixelLayout) writeSamples(dst []byte, src []int32) {
+	switch {
+	case l.planar:
+		bps := l.bitsAlloc / 8
+		for i := 0; i < len(dst)/bps; i++ {
+			v := src[l.pixIndex(i)]
+			if bps == 1 {
+				dst[i] = byte(v)
+			} else {
+				l.order.PutUint16(dst[2*i:], uint16(v))
+			}
+		}
+	case l.bitsAlloc == 8:
+		for i, v := range src {
+			dst[i] = byte(v)
+		}
+	case l.order == binary.LittleEndian:
+		for i, v := range src {
+			dst[2*i], dst[2*i+1] = byte(v), byte(v>>8)
+		}
+	default:
+		for i, v := range src {
+			l.order.PutUint16(dst[2*i:], uint16(v))
+		}
+	}
 }
 
 func sampleAt(b []byte, i, bps int, signed bool, o binary.ByteOrder) int32 {
@@ -584,15 +652,7 @@ func encodeDICOM(w io.Writer, im *Image, c *Container) error {
 		return fmt.Errorf("medimg: write DICOM header: %w", err)
 	}
 	buf := make([]byte, need)
-	bps := l.bitsAlloc / 8
-	for i := 0; i < len(buf)/bps; i++ {
-		v := im.Pix[l.pixIndex(i)]
-		if bps == 1 {
-			buf[i] = byte(v)
-		} else {
-			l.order.PutUint16(buf[2*i:], uint16(v))
-		}
-	}
+	l.writeSamples(buf, im.Pix)
 	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("medimg: write DICOM pixel data: %w", err)
 	}

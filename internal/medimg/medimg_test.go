@@ -189,6 +189,8 @@ func TestEncodeDICOMRefusesMismatch(t *testing.T) {
 		{"head cut", func(im *Image, c *Container) { c.Head = c.Head[:len(c.Head)-20] }, "malformed DICOM"},
 		{"head with pixel bytes", func(im *Image, c *Container) { c.Head = append(c.Head, 0, 0) }, "ends 2 bytes past the pixel data tag"},
 		{"unknown format", func(im *Image, c *Container) { c.Format = "tiff" }, `unknown container format "tiff"`},
+		{"tiny head", func(im *Image, c *Container) { c.Head = []byte{8, 0, 1} }, "element header cut short"},
+		{"empty head", func(im *Image, c *Container) { c.Head = nil }, "no (7FE0,0010) Pixel Data element"},
 	}
 	for _, tc := range cases {
 		im2 := im.Clone()
