@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"testing/cryptotest"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden envelope and the fuzz seeds under testdata")
@@ -45,6 +47,18 @@ func seedEnvelopes(t testing.TB) map[string][]byte {
 func TestFuzzSeeds(t *testing.T) {
 	// Fixed randomness makes -update reproducible.
 	cryptotest.SetGlobalRandom(t, 2)
+	if *update {
+		dir := filepath.Join("testdata", "fuzz", "FuzzCheckMsgp")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range msgpSeeds(t) {
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, target := range []string{"FuzzOpen", "FuzzPeekHeader"} {
 		dir := filepath.Join("testdata", "fuzz", target)
 		if *update {
@@ -134,6 +148,37 @@ func FuzzPeekHeader(f *testing.F) {
 		if err := checkHeader(&h); err != nil {
 			t.Fatalf("accepted header fails its checks: %v", err)
 		}
+	})
+}
+
+func msgpSeeds(t testing.TB) map[string][]byte {
+	return map[string][]byte{
+		"header":       marshalHeader(t, sealedHeader(t, testHeader())),
+		"contents":     marshalContents(t, testContents(5, ContainerDICOM)),
+		"str32-2GiB":   {0x81, 0xa1, 'k', 0xdb, 0x80, 0, 0, 0},
+		"map32-nested": {0xdf, 0, 0, 0, 1, 0x91, 0x00, 0xc0},
+	}
+}
+
+// FuzzCheckMsgp holds checkMsgp to its promise: what it passes, msgp can
+// skip and decode without panicking, on any architecture.
+func FuzzCheckMsgp(f *testing.F) {
+	for _, b := range msgpSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if checkMsgp(b, 1) != nil {
+			return
+		}
+		rest, err := msgp.Skip(b)
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("checkMsgp passed what msgp.Skip refuses: %v, %d bytes left", err, len(rest))
+		}
+		var c Contents
+		c.UnmarshalMsg(b)
+		var h Header
+		h.UnmarshalMsg(b)
+		checkKeys(b, contentsKeys[:])
 	})
 }
 
