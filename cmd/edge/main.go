@@ -34,6 +34,10 @@ func commands() []command {
 		{"recover", "open an envelope and restore the original image", runRecover},
 		{"eval", "measure quality, compression and cipher strength over a folder of images", runEval},
 		{"chaos", "chaos keystream --key HEX: write the conditioned keystream to stdout", runChaos},
+		{"enroll", "enroll --id ID --store DIR FP1 FP2 FP3…: store a clinician's encrypted fingerprint template", runEnroll},
+		{"verify", "verify --id ID --store DIR FP: is this the clinician? (exit 0 match, 1 no match)", runVerify},
+		{"identify", "identify --store DIR FP: which enrolled clinician is this? (exit 0 match, 1 no match)", runIdentify},
+		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,7 +28,9 @@ const MaxEvalPrints = 100000
 // "left-3".
 func ParsePrintName(name string) (finger string, impression int, ok bool) {
 	ext := strings.ToLower(filepath.Ext(name))
-	if ext != ".png" && ext != ".jpg" && ext != ".jpeg" {
+	switch ext {
+	case ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff":
+	default:
 		return "", 0, false
 	}
 	base := strings.TrimSuffix(name, filepath.Ext(name))
@@ -94,57 +97,72 @@ type Finger struct {
 // Report is the result of an evaluation; it is also the JSON that
 // eval-biometrics writes.
 type Report struct {
-	Model     string    `json:"model_sha256"`
-	Enroll    int       `json:"enroll"`
-	Fingers   int       `json:"fingers"`
-	Probes    int       `json:"probes"`
-	Rule      string    `json:"rule"`
-	Operating Point     `json:"operating_point"`
-	FRR       float64   `json:"frr"`
-	EER       float64   `json:"eer"`
-	EERPoint  Point     `json:"eer_point"`
-	AUC       float64   `json:"auc"`
-	Genuine   []float64 `json:"genuine"`
-	Impostor  []float64 `json:"impostor"`
-	ROC       []Point   `json:"roc"`
+	Model   string `json:"model_sha256"`
+	Enroll  int    `json:"enroll"`
+	Fingers int    `json:"fingers"`
+	Probes  int    `json:"probes"`
+	// Standardised says whether scores were taken after standardising the
+	// features with the enrollment impressions' statistics.
+	Standardised bool      `json:"standardised"`
+	Rule         string    `json:"rule"`
+	Operating    Point     `json:"operating_point"`
+	FRR          float64   `json:"frr"`
+	EER          float64   `json:"eer"`
+	EERPoint     Point     `json:"eer_point"`
+	AUC          float64   `json:"auc"`
+	Genuine      []float64 `json:"genuine"`
+	Impostor     []float64 `json:"impostor"`
+	ROC          []Point   `json:"roc"`
+
+	centre, scale []float32
 }
 
-// Threshold is the operating point in the form the store keeps.
-func (r *Report) Threshold() Threshold {
-	return Threshold{
+// Calibration is what a store keeps of the evaluation.
+func (r *Report) Calibration() *Calibration {
+	return &Calibration{
 		Threshold: r.Operating.Threshold, Rule: r.Rule,
 		FAR: r.Operating.FAR, FRR: r.FRR, EER: r.EER,
 		Genuine: len(r.Genuine), Impostor: len(r.Impostor), Enroll: r.Enroll,
-		Model: r.Model,
+		Model: r.Model, Centre: r.centre, Scale: r.scale,
 	}
 }
 
 // Scores enrolls the first enroll vectors of every finger and scores each
 // remaining vector against every finger's template: genuine against its
-// own, impostor against the others'. Every finger needs at least enroll
-// vectors, and at least two fingers are needed.
-func Scores(fingers []Finger, enroll int) (genuine, impostor []float64, err error) {
+// own, impostor against the others'. With standardise, the features are
+// first standardised (see FitStandardisation) with the statistics of the
+// enrollment vectors only, never the probes, as a deployed store would be
+// calibrated on its enrolled population; the calibration returned carries
+// them. Every finger needs at least enroll vectors, and at least two
+// fingers are needed.
+func Scores(fingers []Finger, enroll int, standardise bool) (genuine, impostor []float64, cal *Calibration, err error) {
 	if enroll < 1 || enroll > MaxPrints {
-		return nil, nil, fmt.Errorf("biometric: enroll on %d impressions, want 1..%d", enroll, MaxPrints)
+		return nil, nil, nil, fmt.Errorf("biometric: enroll on %d impressions, want 1..%d", enroll, MaxPrints)
 	}
 	if len(fingers) < 2 {
-		return nil, nil, fmt.Errorf("biometric: evaluation needs at least 2 fingers, have %d", len(fingers))
+		return nil, nil, nil, fmt.Errorf("biometric: evaluation needs at least 2 fingers, have %d", len(fingers))
 	}
-	tmpl := make([][]float32, len(fingers))
+	cal = &Calibration{}
+	var cohort [][]float32
+	tmpl := make([]*Template, len(fingers))
 	for i, f := range fingers {
 		if len(f.Vectors) < enroll {
-			return nil, nil, fmt.Errorf("biometric: finger %q has %d impressions, enrolling takes %d", f.Name, len(f.Vectors), enroll)
+			return nil, nil, nil, fmt.Errorf("biometric: finger %q has %d impressions, enrolling takes %d", f.Name, len(f.Vectors), enroll)
 		}
-		if tmpl[i], err = meanDirection(f.Vectors[:enroll]); err != nil {
-			return nil, nil, fmt.Errorf("biometric: template of finger %q: %w", f.Name, err)
+		tmpl[i] = &Template{Vectors: f.Vectors[:enroll]}
+		cohort = append(cohort, f.Vectors[:enroll]...)
+	}
+	if standardise {
+		if err := cal.FitStandardisation(cohort); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	for i, f := range fingers {
 		for _, probe := range f.Vectors[enroll:] {
 			for j, t := range tmpl {
-				s, err := Cosine(t, probe)
+				s, err := t.Score(cal, probe)
 				if err != nil {
-					return nil, nil, fmt.Errorf("biometric: finger %q against %q: %w", f.Name, fingers[j].Name, err)
+					return nil, nil, nil, fmt.Errorf("biometric: finger %q against %q: %w", f.Name, fingers[j].Name, err)
 				}
 				if i == j {
 					genuine = append(genuine, s)
@@ -155,9 +173,9 @@ func Scores(fingers []Finger, enroll int) (genuine, impostor []float64, err erro
 		}
 	}
 	if len(genuine) == 0 {
-		return nil, nil, fmt.Errorf("biometric: no finger has more than %d impressions, nothing left to test", enroll)
+		return nil, nil, nil, fmt.Errorf("biometric: no finger has more than %d impressions, nothing left to test", enroll)
 	}
-	return genuine, impostor, nil
+	return genuine, impostor, cal, nil
 }
 
 // Summarize turns score lists into a report. With targetFAR > 0 the
@@ -185,7 +203,11 @@ func Summarize(genuine, impostor []float64, targetFAR float64) (*Report, error) 
 type EvalOptions struct {
 	Enroll    int     // impressions per finger to enroll; 3 when 0
 	TargetFAR float64 // operating point at this FAR; the EER point when 0
-	Model     [32]byte
+	// Raw compares unit-length features without standardising them.
+	Raw   bool
+	Model [32]byte
+	// Load decodes a print; LoadImage (PNG and JPEG) when nil.
+	Load func(path string) (image.Image, error)
 	// Progress, when set, is called after each print's features.
 	Progress func(done, total int, p Print)
 }
@@ -197,13 +219,16 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 	if opt.Enroll == 0 {
 		opt.Enroll = 3
 	}
+	if opt.Load == nil {
+		opt.Load = LoadImage
+	}
 	var fingers []Finger
 	index := map[string]int{}
 	for i, p := range prints {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		img, err := LoadImage(p.Path)
+		img, err := opt.Load(p.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +250,7 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 			opt.Progress(i+1, len(prints), p)
 		}
 	}
-	gen, imp, err := Scores(fingers, opt.Enroll)
+	gen, imp, cal, err := Scores(fingers, opt.Enroll, !opt.Raw)
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +258,8 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 	if err != nil {
 		return nil, err
 	}
+	r.Standardised = !opt.Raw
+	r.centre, r.scale = cal.Centre, cal.Scale
 	r.Model = hex.EncodeToString(opt.Model[:])
 	r.Enroll = opt.Enroll
 	r.Fingers = len(fingers)

@@ -28,6 +28,7 @@ func TestParsePrintName(t *testing.T) {
 		{"1_x.png", "", 0, false},
 		{"_3.png", "", 0, false},
 		{"1_1.txt", "", 0, false},
+		{"3_4.tif", "3", 4, true},
 		{"11.png", "", 0, false},
 	} {
 		f, n, ok := ParsePrintName(tc.name)
@@ -42,7 +43,7 @@ func TestScoresCounts(t *testing.T) {
 	for f := 0; f < 5; f++ {
 		fs = append(fs, Finger{Name: string(rune('a' + f)), Vectors: fingerVectors(uint64(f), 6, 32, 0.4)})
 	}
-	gen, imp, err := Scores(fs, 2)
+	gen, imp, _, err := Scores(fs, 2, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +59,14 @@ func TestScoresCounts(t *testing.T) {
 	if r.EER != 0 || r.Operating.FAR != 0 || r.FRR != 0 {
 		t.Errorf("EER %v, FAR %v, FRR %v: want 0 for well-separated fingers", r.EER, r.Operating.FAR, r.FRR)
 	}
-	if _, _, err := Scores(fs[:1], 2); err == nil {
+	if _, _, _, err := Scores(fs[:1], 2, true); err == nil {
 		t.Error("one finger accepted")
 	}
-	if _, _, err := Scores(fs, 6); err == nil {
+	if _, _, _, err := Scores(fs, 6, true); err == nil {
 		t.Error("no probes left, but no error")
 	}
 	short := append([]Finger{{Name: "z", Vectors: fingerVectors(9, 1, 32, 0.4)}}, fs...)
-	if _, _, err := Scores(short, 2); err == nil {
+	if _, _, _, err := Scores(short, 2, true); err == nil {
 		t.Error("finger with too few impressions accepted")
 	}
 }
@@ -109,12 +110,31 @@ func TestEvaluateSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveThreshold(r.Threshold()); err != nil {
+	if err := s.SaveCalibration(r.Calibration()); err != nil {
 		t.Fatal(err)
 	}
-	th, err := s.Threshold(testModel)
-	if err != nil || th.Threshold != r.Operating.Threshold {
-		t.Errorf("stored threshold %+v, %v; want %v", th, err, r.Operating.Threshold)
+	cal, err := s.Calibration(testModel)
+	if err != nil || cal.Threshold != r.Operating.Threshold || len(cal.Centre) != 64 {
+		t.Fatalf("stored calibration %+v, %v; want threshold %v and 64 dimensions", cal, err, r.Operating.Threshold)
+	}
+	// The stored calibration decides as the evaluation did: a probe's
+	// score against its own finger's template is the same number.
+	probe, err := blockMeans{8}.Features(context.Background(), synthPrint(2, 5, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enrolled [][]float32
+	for i := 1; i <= 3; i++ {
+		v, _ := blockMeans{8}.Features(context.Background(), synthPrint(2, i, 64))
+		enrolled = append(enrolled, v)
+	}
+	score, err := (&Template{Model: testModel, Vectors: enrolled}).Score(cal, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Probes of finger 2 are genuine scores 3 and 4 (two per finger).
+	if score != r.Genuine[3] {
+		t.Errorf("score with the stored calibration %v, evaluation had %v (genuine %v)", score, r.Genuine[3], r.Genuine)
 	}
 }
 

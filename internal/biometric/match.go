@@ -2,10 +2,13 @@ package biometric
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"strings"
 )
+
+var errNoCalibration = errors.New("biometric: no calibration, so no threshold to decide by")
 
 // MinPrints is the fewest prints an enrollment takes: with one print there
 // is nothing to check it against.
@@ -31,58 +34,78 @@ func (e *AgreementError) Error() string {
 	return strings.TrimSuffix(b.String(), ";")
 }
 
-// Enroll makes a template from the feature vectors of one clinician's prints,
-// made by the model with SHA-256 model. Each print must score at least
-// threshold against the template of the others, the same test verification
-// applies, so that a smudged print or a print of another finger is caught
-// while the clinician is still at the device. The leave-one-out scores are
-// returned either way.
-func Enroll(model [32]byte, vectors [][]float32, threshold float64) (*Template, []float64, error) {
+// Enroll makes a template from the feature vectors of one clinician's
+// prints, made by the model with SHA-256 model. Each print must score at
+// least cal.Threshold against the template of the others, the same test
+// verification applies, so that a smudged print or a print of another finger
+// is caught while the clinician is still at the device. The leave-one-out
+// scores are returned either way.
+func Enroll(model [32]byte, vectors [][]float32, cal *Calibration) (*Template, []float64, error) {
+	if cal == nil {
+		return nil, nil, errNoCalibration
+	}
 	if len(vectors) < MinPrints || len(vectors) > MaxPrints {
 		return nil, nil, fmt.Errorf("biometric: enrollment takes %d..%d prints, got %d", MinPrints, MaxPrints, len(vectors))
 	}
+	t := &Template{Model: model, Vectors: make([][]float32, len(vectors))}
 	for i, v := range vectors {
 		if err := checkVector(v); err != nil {
 			return nil, nil, fmt.Errorf("biometric: print %d: %w", i+1, err)
 		}
+		if len(v) != len(vectors[0]) {
+			return nil, nil, fmt.Errorf("biometric: print %d has %d features, print 1 has %d", i+1, len(v), len(vectors[0]))
+		}
+		t.Vectors[i] = append([]float32(nil), v...)
 	}
 	scores := make([]float64, len(vectors))
 	agree := true
-	others := make([][]float32, 0, len(vectors)-1)
 	for i := range vectors {
-		others = append(others[:0], vectors[:i]...)
-		others = append(others, vectors[i+1:]...)
-		m, err := meanDirection(others)
+		others := &Template{Model: model}
+		others.Vectors = append(others.Vectors, vectors[:i]...)
+		others.Vectors = append(others.Vectors, vectors[i+1:]...)
+		s, err := others.Score(cal, vectors[i])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("biometric: print %d: %w", i+1, err)
 		}
-		if scores[i], err = Cosine(m, vectors[i]); err != nil {
-			return nil, nil, err
-		}
-		if scores[i] < threshold {
+		scores[i] = s
+		if s < cal.Threshold {
 			agree = false
 		}
 	}
 	if !agree {
-		return nil, scores, &AgreementError{Scores: scores, Threshold: threshold}
-	}
-	mean, err := meanDirection(vectors)
-	if err != nil {
-		return nil, scores, err
-	}
-	t := &Template{Model: model, Mean: mean, Vectors: make([][]float32, len(vectors))}
-	for i, v := range vectors {
-		t.Vectors[i] = append([]float32(nil), v...)
+		return nil, scores, &AgreementError{Scores: scores, Threshold: cal.Threshold}
 	}
 	return t, scores, nil
 }
 
-// Score is the cosine similarity of a probe's features to the template.
-func (t *Template) Score(probe []float32) (float64, error) {
+// centre is the template's reference direction under the calibration: the
+// unit-length mean of its calibrated vectors.
+func (t *Template) centre(cal *Calibration) ([]float32, error) {
+	vs := make([][]float32, len(t.Vectors))
+	for i, v := range t.Vectors {
+		var err error
+		if vs[i], err = cal.apply(v); err != nil {
+			return nil, fmt.Errorf("biometric: template vector %d: %w", i, err)
+		}
+	}
+	return meanDirection(vs)
+}
+
+// Score is the cosine similarity of the calibrated probe to the template's
+// centre; cal nil means raw cosine.
+func (t *Template) Score(cal *Calibration, probe []float32) (float64, error) {
 	if err := checkVector(probe); err != nil {
 		return 0, err
 	}
-	return Cosine(t.Mean, probe)
+	c, err := t.centre(cal)
+	if err != nil {
+		return 0, err
+	}
+	p, err := cal.apply(probe)
+	if err != nil {
+		return 0, err
+	}
+	return Cosine(c, p)
 }
 
 // Decision is the answer to "is this clinician ID?".
@@ -93,16 +116,19 @@ type Decision struct {
 	Match     bool    `json:"match"`
 }
 
-// Verify scores a probe against the template of id.
-func Verify(id string, t *Template, model [32]byte, probe []float32, threshold float64) (Decision, error) {
+// Verify scores a probe made by model against the template of id.
+func Verify(id string, t *Template, model [32]byte, cal *Calibration, probe []float32) (Decision, error) {
+	if cal == nil {
+		return Decision{}, errNoCalibration
+	}
 	if t.Model != model {
 		return Decision{}, fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", id, t.Model[:8], model[:8])
 	}
-	s, err := t.Score(probe)
+	s, err := t.Score(cal, probe)
 	if err != nil {
 		return Decision{}, fmt.Errorf("biometric: verify %q: %w", id, err)
 	}
-	return Decision{ID: id, Score: s, Threshold: threshold, Match: s >= threshold}, nil
+	return Decision{ID: id, Score: s, Threshold: cal.Threshold, Match: s >= cal.Threshold}, nil
 }
 
 // Enrolled is one clinician's template as identification sees it.
@@ -112,10 +138,10 @@ type Enrolled struct {
 }
 
 // Identify scores a probe against every template and returns the best one;
-// Match is false when even the best is below threshold. The scores of all
-// candidates come back in the order given. Ties go to the earlier id, so the
-// answer does not depend on map or directory order.
-func Identify(ctx context.Context, all []Enrolled, model [32]byte, probe []float32, threshold float64) (Decision, []Decision, error) {
+// Match is false when even the best is below the threshold. The decisions
+// for all candidates come back in the order given. Ties go to the earlier
+// id, so the answer does not depend on map or directory order.
+func Identify(ctx context.Context, all []Enrolled, model [32]byte, cal *Calibration, probe []float32) (Decision, []Decision, error) {
 	if len(all) == 0 {
 		return Decision{}, nil, fmt.Errorf("biometric: identify: the store holds no templates")
 	}
@@ -125,7 +151,7 @@ func Identify(ctx context.Context, all []Enrolled, model [32]byte, probe []float
 		if err := ctx.Err(); err != nil {
 			return Decision{}, nil, err
 		}
-		d, err := Verify(e.ID, e.Template, model, probe, threshold)
+		d, err := Verify(e.ID, e.Template, model, cal, probe)
 		if err != nil {
 			return Decision{}, nil, err
 		}

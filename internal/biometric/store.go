@@ -15,9 +15,8 @@ import (
 )
 
 const (
-	keyFile       = "store.key"
-	thresholdFile = "threshold.json"
-	tmplExt       = ".tmpl"
+	keyFile = "store.key"
+	tmplExt = ".tmpl"
 	// MaxTemplates bounds how many templates identification reads.
 	MaxTemplates = 10000
 )

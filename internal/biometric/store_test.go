@@ -3,9 +3,11 @@ package biometric
 import (
 	crand "crypto/rand"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +36,7 @@ func fingerVectors(seed uint64, n, dim int, noise float64) [][]float32 {
 
 func enrollTestTemplate(t *testing.T, seed uint64) *Template {
 	t.Helper()
-	tm, _, err := Enroll(testModel, fingerVectors(seed, 3, 64, 0.3), 0.5)
+	tm, _, err := Enroll(testModel, fingerVectors(seed, 3, 64, 0.3), &Calibration{Threshold: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Model != want.Model || !slices.Equal(got.Mean, want.Mean) || len(got.Vectors) != len(want.Vectors) {
+	if got.Model != want.Model || len(got.Vectors) != len(want.Vectors) {
 		t.Fatalf("loaded template differs from saved")
 	}
 	for i := range want.Vectors {
@@ -230,30 +232,31 @@ func TestValidateID(t *testing.T) {
 	}
 }
 
-func TestThresholdFile(t *testing.T) {
+func TestCalibrationFile(t *testing.T) {
 	dir := t.TempDir()
 	s, err := CreateStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Threshold(testModel); err == nil || !strings.Contains(err.Error(), "eval-biometrics") {
-		t.Errorf("no threshold yet: %v", err)
+	if _, err := s.Calibration(testModel); err == nil || !strings.Contains(err.Error(), "eval-biometrics") {
+		t.Errorf("no calibration yet: %v", err)
 	}
-	th := Threshold{Threshold: 0.8125, Rule: "eer", EER: 0.1, FAR: 0.1, FRR: 0.05, Genuine: 40, Impostor: 280, Enroll: 3, Model: "010203" + strings.Repeat("00", 29)}
-	if err := s.SaveThreshold(th); err != nil {
+	cal := &Calibration{Threshold: 0.8125, Rule: "eer", EER: 0.1, FAR: 0.1, FRR: 0.05, Genuine: 40, Impostor: 280, Enroll: 3,
+		Model: "010203" + strings.Repeat("00", 29), Centre: []float32{0.1, -0.2, 1e-7}, Scale: []float32{0.5, 0.25, 3.3e-3}}
+	if err := s.SaveCalibration(cal); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Threshold(testModel)
+	got, err := s.Calibration(testModel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != th {
-		t.Errorf("threshold read back %+v, want %+v", got, th)
+	if !reflect.DeepEqual(got, cal) {
+		t.Errorf("calibration read back %+v, want %+v", got, cal)
 	}
-	if _, err := s.Threshold([32]byte{9}); err == nil || !strings.Contains(err.Error(), "measured on model") {
+	if _, err := s.Calibration([32]byte{9}); err == nil || !strings.Contains(err.Error(), "measured on model") {
 		t.Errorf("other model: %v", err)
 	}
-	path := filepath.Join(dir, "threshold.json")
+	path := filepath.Join(dir, "calibration.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +268,44 @@ func TestThresholdFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(lowered), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Threshold(testModel); err == nil || !strings.Contains(err.Error(), "MAC") {
+	if _, err := s.Calibration(testModel); err == nil || !strings.Contains(err.Error(), "MAC") {
 		t.Errorf("edited threshold: %v", err)
+	}
+	bad := *cal
+	bad.Scale = []float32{0.5, 0, 1}
+	if err := s.SaveCalibration(&bad); err == nil {
+		t.Error("saved a zero scale")
+	}
+}
+
+func TestFitStandardisation(t *testing.T) {
+	// Unit vectors (1,0,0), (0,1,0), (0.6,0.8,0), (0.8,0.6,0): centre
+	// (0.6, 0.6, 0); spreads √0.14, √0.14, 0. The third dimension never
+	// moves, so its scale is the floor, a tenth of the mean spread.
+	c := &Calibration{}
+	err := c.FitStandardisation([][]float32{{2, 0, 0}, {0, 3, 0}, {0.6, 0.8, 0}, {8, 6, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := math.Sqrt(0.14)
+	wantC := []float32{0.6, 0.6, 0}
+	wantS := []float64{sd, sd, 0.1 * 2 * sd / 3}
+	for j := range wantC {
+		if math.Abs(float64(c.Centre[j]-wantC[j])) > 1e-6 || math.Abs(float64(c.Scale[j])-wantS[j]) > 1e-6 {
+			t.Errorf("dimension %d: centre %v scale %v, want %v and %v", j, c.Centre[j], c.Scale[j], wantC[j], wantS[j])
+		}
+	}
+	u, err := c.apply([]float32{0, 5, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(float64(u[0])+0.6/sd) > 1e-5 || math.Abs(float64(u[1])-0.4/sd) > 1e-5 || u[2] != 0 {
+		t.Errorf("apply((0,5,0)) = %v", u)
+	}
+	if err := c.FitStandardisation([][]float32{{1, 2}}); err == nil {
+		t.Error("fitted on one vector")
+	}
+	if err := c.FitStandardisation([][]float32{{1, 2}, {2, 4}}); err == nil {
+		t.Error("fitted on vectors of one direction")
 	}
 }

@@ -14,14 +14,13 @@ import (
 // MaxPrints bounds the enrollment prints kept in one template.
 const MaxPrints = 16
 
-// Template is what a clinician's enrollment leaves: the unit-length mean
-// direction the probes are scored against, and the enrollment vectors
-// themselves, so that a template can be re-scored without the prints.
+// Template is what a clinician's enrollment leaves: the feature vectors of
+// the enrollment prints. They are kept raw, not averaged, so that a new
+// calibration of the store applies to clinicians enrolled before it.
 type Template struct {
 	// Model is the SHA-256 of the model that made the vectors; vectors from
 	// different models are not comparable.
 	Model   [32]byte
-	Mean    []float32
 	Vectors [][]float32
 }
 
@@ -34,7 +33,7 @@ const (
 	nonceSize   = 12
 	tagSize     = 16
 	// maxPlain is the largest plaintext a valid header can declare.
-	maxPlain = plainHeader + 4*MaxDim*(1+MaxPrints)
+	maxPlain = plainHeader + 4*MaxDim*MaxPrints
 	// MaxTemplateFile bounds what is read of a template file.
 	MaxTemplateFile = sealHeader + nonceSize + maxPlain + tagSize
 	aadPrefix       = "edge biometric template\x00"
@@ -47,16 +46,13 @@ var ErrOpen = errors.New("biometric: template does not open with this store key 
 // validate checks the invariants that DecodeTemplate guarantees, so that
 // Encode never writes what Decode would refuse.
 func (t *Template) validate() error {
-	dim := len(t.Mean)
-	if err := checkVector(t.Mean); err != nil {
-		return fmt.Errorf("biometric: template mean: %w", err)
-	}
 	if len(t.Vectors) < 1 || len(t.Vectors) > MaxPrints {
 		return fmt.Errorf("biometric: template has %d vectors, want 1..%d", len(t.Vectors), MaxPrints)
 	}
+	dim := len(t.Vectors[0])
 	for i, v := range t.Vectors {
 		if len(v) != dim {
-			return fmt.Errorf("biometric: template vector %d has %d values, mean has %d", i, len(v), dim)
+			return fmt.Errorf("biometric: template vector %d has %d values, vector 0 has %d", i, len(v), dim)
 		}
 		if err := checkVector(v); err != nil {
 			return fmt.Errorf("biometric: template vector %d: %w", i, err)
@@ -70,13 +66,12 @@ func (t *Template) MarshalBinary() ([]byte, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
-	dim := len(t.Mean)
-	b := make([]byte, 0, plainHeader+4*dim*(1+len(t.Vectors)))
+	dim := len(t.Vectors[0])
+	b := make([]byte, 0, plainHeader+4*dim*len(t.Vectors))
 	b = append(b, plainMagic...)
 	b = binary.LittleEndian.AppendUint16(b, uint16(dim))
 	b = append(b, byte(len(t.Vectors)), 0)
 	b = append(b, t.Model[:]...)
-	b = appendFloats(b, t.Mean)
 	for _, v := range t.Vectors {
 		b = appendFloats(b, v)
 	}
@@ -109,8 +104,8 @@ func DecodeTemplate(b []byte) (*Template, error) {
 	case b[7] != 0:
 		return nil, fmt.Errorf("biometric: template reserved byte is %#x, want 0", b[7])
 	}
-	if want := plainHeader + 4*dim*(1+count); len(b) != want {
-		return nil, fmt.Errorf("biometric: template of %d×%d values is %d bytes, want %d", count+1, dim, len(b), want)
+	if want := plainHeader + 4*dim*count; len(b) != want {
+		return nil, fmt.Errorf("biometric: template of %d×%d values is %d bytes, want %d", count, dim, len(b), want)
 	}
 	t := &Template{}
 	copy(t.Model[:], b[8:40])
@@ -127,9 +122,6 @@ func DecodeTemplate(b []byte) (*Template, error) {
 		return v, nil
 	}
 	var err error
-	if t.Mean, err = read("mean"); err != nil {
-		return nil, err
-	}
 	t.Vectors = make([][]float32, count)
 	for i := range t.Vectors {
 		if t.Vectors[i], err = read(fmt.Sprintf("vector %d", i)); err != nil {

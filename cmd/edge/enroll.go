@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"strings"
+
+	"edge/internal/biometric"
+	"edge/internal/fsutil"
+	"edge/internal/infer"
+	"edge/internal/infer/prep"
+)
+
+// The model's extractor is what the biometric package needs.
+var _ biometric.Extractor = (*infer.Extractor)(nil)
+
+// errNoMatch makes verify and identify exit with status 1 when the print
+// matches no one: a login script tests the status, a person reads the
+// "match"/"no match" line on stdout. Errors also exit 1 but print no such
+// line.
+var errNoMatch = errors.New("no match")
+
+// parseWithPrints parses flags that may come before, between or after the
+// print paths, and returns the paths.
+func parseWithPrints(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// loadPrint decodes a print with the same format support and size limits as
+// the feature extractor's own file reader.
+func loadPrint(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := prep.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
+func printFeatures(ctx context.Context, x *infer.Extractor, path string) ([]float32, error) {
+	img, err := loadPrint(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := x.Features(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("features of %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runEnroll(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "enroll")
+	id := fs.String("id", "", "clinician id: 1..64 characters from [A-Za-z0-9._-]")
+	store := fs.String("store", "", "template store folder (made on first use, with its key)")
+	replace := fs.Bool("replace", false, "replace the clinician's existing template")
+	inf := addInferFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: edge enroll --id ID --store DIR [--replace] [--model M] [--ort-lib P] FP1 FP2 [FP3…]")
+		fs.PrintDefaults()
+	}
+	prints, err := parseWithPrints(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := required(fs, "id", "store"); err != nil {
+		return err
+	}
+	if len(prints) < biometric.MinPrints || len(prints) > biometric.MaxPrints {
+		return fmt.Errorf("%w: enrollment takes %d..%d prints, got %d", errUsage, biometric.MinPrints, biometric.MaxPrints, len(prints))
+	}
+	if err := biometric.ValidateID(*id); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	st, err := biometric.CreateStore(*store)
+	if err != nil {
+		return err
+	}
+	x, err := inf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	model := x.ModelHash()
+	cal, err := st.Calibration(model)
+	if err != nil {
+		return err
+	}
+	vectors := make([][]float32, len(prints))
+	for i, p := range prints {
+		if vectors[i], err = printFeatures(ctx, x, p); err != nil {
+			return err
+		}
+	}
+	tmpl, scores, err := biometric.Enroll(model, vectors, cal)
+	if err != nil {
+		return err
+	}
+	if err := st.Save(*id, tmpl, *replace); err != nil {
+		return err
+	}
+	parts := make([]string, len(scores))
+	for i, s := range scores {
+		parts[i] = fmt.Sprintf("%.6f", s)
+	}
+	fmt.Fprintf(e.stdout, "enrolled %s from %d prints (each against the others: %s; threshold %.6f)\n", *id, len(prints), strings.Join(parts, " "), cal.Threshold)
+	return nil
+}
+
+func runVerify(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "verify")
+	id := fs.String("id", "", "clinician id to verify")
+	store := fs.String("store", "", "template store folder")
+	asJSON := fs.Bool("json", false, "answer in JSON")
+	inf := addInferFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: edge verify --id ID --store DIR [--json] FP")
+		fmt.Fprintln(e.stderr, "exit status 0: match, 1: no match or an error (stdout says \"no match\" only for a decision)")
+		fs.PrintDefaults()
+	}
+	prints, err := parseWithPrints(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := required(fs, "id", "store"); err != nil {
+		return err
+	}
+	if len(prints) != 1 {
+		return fmt.Errorf("%w: verify takes one print, got %d", errUsage, len(prints))
+	}
+	st, err := biometric.OpenStore(*store)
+	if err != nil {
+		return err
+	}
+	tmpl, err := st.Load(*id)
+	if err != nil {
+		return err
+	}
+	x, err := inf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	model := x.ModelHash()
+	cal, err := st.Calibration(model)
+	if err != nil {
+		return err
+	}
+	v, err := printFeatures(ctx, x, prints[0])
+	if err != nil {
+		return err
+	}
+	d, err := biometric.Verify(*id, tmpl, model, cal, v)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, d); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s %s score %.6f threshold %.6f\n", decisionWord(d.Match), d.ID, d.Score, d.Threshold)
+	}
+	if !d.Match {
+		return errNoMatch
+	}
+	return nil
+}
+
+func decisionWord(match bool) string {
+	if match {
+		return "match"
+	}
+	return "no match"
+}
+
+// identifyAnswer is identify's JSON. On no match the id stays empty: the
+// nearest clinician is no one's business at a failed login.
+type identifyAnswer struct {
+	Match      bool    `json:"match"`
+	ID         string  `json:"id,omitempty"`
+	Score      float64 `json:"score"`
+	Threshold  float64 `json:"threshold"`
+	Candidates int     `json:"candidates"`
+}
+
+func runIdentify(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "identify")
+	store := fs.String("store", "", "template store folder")
+	asJSON := fs.Bool("json", false, "answer in JSON")
+	inf := addInferFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: edge identify --store DIR [--json] FP")
+		fmt.Fprintln(e.stderr, "exit status 0: match, 1: no match or an error (stdout says \"no match\" only for a decision)")
+		fs.PrintDefaults()
+	}
+	prints, err := parseWithPrints(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := required(fs, "store"); err != nil {
+		return err
+	}
+	if len(prints) != 1 {
+		return fmt.Errorf("%w: identify takes one print, got %d", errUsage, len(prints))
+	}
+	st, err := biometric.OpenStore(*store)
+	if err != nil {
+		return err
+	}
+	ids, err := st.IDs()
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("store %s holds no templates: enroll a clinician first", *store)
+	}
+	all := make([]biometric.Enrolled, len(ids))
+	for i, id := range ids {
+		t, err := st.Load(id)
+		if err != nil {
+			return err
+		}
+		all[i] = biometric.Enrolled{ID: id, Template: t}
+	}
+	x, err := inf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	model := x.ModelHash()
+	cal, err := st.Calibration(model)
+	if err != nil {
+		return err
+	}
+	v, err := printFeatures(ctx, x, prints[0])
+	if err != nil {
+		return err
+	}
+	best, _, err := biometric.Identify(ctx, all, model, cal, v)
+	if err != nil {
+		return err
+	}
+	a := identifyAnswer{Match: best.Match, Score: best.Score, Threshold: best.Threshold, Candidates: len(all)}
+	if best.Match {
+		a.ID = best.ID
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, a); err != nil {
+			return err
+		}
+	} else if a.Match {
+		fmt.Fprintf(e.stdout, "match %s score %.6f threshold %.6f\n", a.ID, a.Score, a.Threshold)
+	} else {
+		fmt.Fprintf(e.stdout, "no match: best score %.6f is below threshold %.6f (%d enrolled)\n", a.Score, a.Threshold, a.Candidates)
+	}
+	if !a.Match {
+		return errNoMatch
+	}
+	return nil
+}
+
+func runEvalBiometrics(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "eval-biometrics")
+	dir := fs.String("fingerprints", "", "folder of prints named F_I.png (finger F, impression I)")
+	jsonOut := fs.String("json", "", "write the report (scores, ROC points, EER, threshold) to this JSON file")
+	plotOut := fs.String("plot", "", "draw the ROC curve into this PNG file")
+	enroll := fs.Int("enroll", 3, "impressions of each finger to enroll; the rest are probes")
+	targetFAR := fs.Float64("target-far", 0, "operating threshold at this FAR instead of the EER point")
+	store := fs.String("store", "", "keep the measured calibration (standardisation and threshold) in this template store")
+	raw := fs.Bool("raw", false, "score raw cosine of unit-length features, without standardising them")
+	inf := addInferFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "fingerprints"); err != nil {
+		return err
+	}
+	if *enroll < 1 || *enroll > biometric.MaxPrints {
+		return fmt.Errorf("%w: --enroll %d, want 1..%d", errUsage, *enroll, biometric.MaxPrints)
+	}
+	if *targetFAR < 0 || *targetFAR >= 1 {
+		return fmt.Errorf("%w: --target-far %v, want [0, 1)", errUsage, *targetFAR)
+	}
+	prints, err := biometric.ListPrints(*dir)
+	if err != nil {
+		return err
+	}
+	if len(prints) == 0 {
+		return fmt.Errorf("no prints named F_I.png in %s", *dir)
+	}
+	x, err := inf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	r, err := biometric.Evaluate(ctx, x, prints, biometric.EvalOptions{
+		Enroll: *enroll, TargetFAR: *targetFAR, Model: x.ModelHash(), Load: loadPrint, Raw: *raw,
+		Progress: func(done, total int, p biometric.Print) {
+			if done%16 == 0 || done == total {
+				fmt.Fprintf(e.stderr, "features of %d of %d prints\n", done, total)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if *jsonOut != "" {
+		if err := fsutil.WriteFile(*jsonOut, 0o644, func(w io.Writer) error { return writeJSON(w, r) }); err != nil {
+			return err
+		}
+	}
+	if *plotOut != "" {
+		if err := fsutil.WriteFile(*plotOut, 0o644, func(w io.Writer) error { return biometric.WritePNG(w, r) }); err != nil {
+			return err
+		}
+	}
+	scoring := "standardised cosine"
+	if *raw {
+		scoring = "raw cosine"
+	}
+	fmt.Fprintf(e.stdout, "%d fingers, enroll %d: %d genuine, %d impostor scores (%s)\n", r.Fingers, r.Enroll, len(r.Genuine), len(r.Impostor), scoring)
+	fmt.Fprintf(e.stdout, "EER %.2f%% at threshold %.6f (FAR %.2f%%, FRR %.2f%%), AUC %.4f\n", 100*r.EER, r.EERPoint.Threshold, 100*r.EERPoint.FAR, 100*r.EERPoint.FRR(), r.AUC)
+	fmt.Fprintf(e.stdout, "operating point (%s): threshold %.6f, FAR %.2f%%, FRR %.2f%%\n", r.Rule, r.Operating.Threshold, 100*r.Operating.FAR, 100*r.FRR)
+	if *store != "" {
+		st, err := biometric.CreateStore(*store)
+		if err != nil {
+			return err
+		}
+		if err := st.SaveCalibration(r.Calibration()); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "calibration kept in %s\n", *store)
+	}
+	return nil
+}
