@@ -83,3 +83,58 @@ func TestSmallNetworkOnRealPrint(t *testing.T) {
 	}
 	t.Logf("%s/%s: %d features, %d non-zero, a[0..3]=%v", runtime.GOOS, runtime.GOARCH, len(a), nz, a[:4])
 }
+
+func TestQuantizedSmallNetworkAgrees(t *testing.T) {
+	lib := ortLib(t)
+	dir := testenv.Path(t, "fingerprints/multi-impression")
+	ctx := context.Background()
+	rt, err := LoadRuntime(lib, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	fm, err := resnet.Build(resnet.Config{Blocks: [4]int{1, 1, 1, 1}, Width: 16, Size: 224, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calib, err := CalibrationPrints(dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := QuantizeModel(ctx, rt, fm, calib, "test", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	fp, qp := filepath.Join(tmp, "f.onnx"), filepath.Join(tmp, "q.onnx")
+	os.WriteFile(fp, fm.Marshal(), 0o644)
+	os.WriteFile(qp, qm.Marshal(), 0o644)
+	ef, err := OpenWith(ctx, rt, Options{ModelPath: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	eq, err := OpenWith(ctx, rt, Options{ModelPath: qp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eq.Close()
+	var sum float64
+	names := []string{"2_3.png", "5_5.png", "8_8.png"}
+	for _, n := range names {
+		a, err := ef.FeaturesFile(ctx, filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := eq.FeaturesFile(ctx, filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cosine(a, b)
+		t.Logf("%s: int8 vs fp32 cosine %.5f", n, c)
+		sum += c
+	}
+	if m := sum / float64(len(names)); m < 0.99 {
+		t.Fatalf("mean int8-vs-fp32 cosine %.4f, want ≥ 0.99", m)
+	}
+}

@@ -43,3 +43,14 @@ func (e *Extractor) Len() int { return 0 }
 
 // Close does nothing.
 func (e *Extractor) Close() error { return nil }
+
+// Info describes the ONNX Runtime a device would use.
+type Info struct {
+	Library   string
+	Version   string
+	Available []string
+	Provider  string
+}
+
+// Probe reports that ONNX Runtime cannot be loaded.
+func Probe(context.Context, Options) (*Info, error) { return nil, errNoCgo }

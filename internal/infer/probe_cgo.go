@@ -81,6 +81,9 @@ type libInfo struct {
 // touching onnxruntime_go, so a wrong file gives an error that names it and
 // the version it holds rather than onnxruntime_go's generic failure.
 func probe(path string) (*libInfo, error) {
+	if err := checkELF(path); err != nil {
+		return nil, err
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var cerr *C.char

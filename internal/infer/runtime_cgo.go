@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -34,6 +35,11 @@ func LoadRuntime(path string, log *slog.Logger) (*Runtime, error) {
 	}
 	if ort.IsInitialized() {
 		return nil, errors.New("infer: an ONNX Runtime is already loaded in this process; close it first")
+	}
+	// dlopen searches the library path for a name without a slash; an
+	// absolute path means exactly the file that was checked.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
 	}
 	lib, err := probe(path)
 	if err != nil {

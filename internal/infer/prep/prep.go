@@ -238,3 +238,48 @@ func resample1(src []uint16, sstride int, dst []uint16, dstride int, n, m int) {
 		dst[j*dstride] = uint16((acc + uint64(n)/2) / uint64(n))
 	}
 }
+
+// Synthetic draws a fingerprint-like test image: dark ridges about 9 pixels
+// apart, curving around an off-centre core, on a light background with a
+// soft elliptic edge. It is integer arithmetic only, so every machine draws
+// the same pixels; it stands in for real prints where none are available
+// (model calibration's default, tests).
+func Synthetic(w, h int, seed uint64) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	cx, cy := w/2+int(seed%17)-8, h*2/5+int(seed/17%17)-8
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			dx, dy := int64(x-cx), int64(y-cy)
+			// A skewed quadratic gives loop-like ridge lines; its square
+			// root-free phase grows roughly with distance from the core.
+			q := dx*dx + 2*dy*dy + dx*dy*int64(seed%3)
+			r := isqrt(uint64(q)) // distance-like, in pixels
+			phase := (r*256/9 + uint64(dx*16)/uint64(w+1)) % 256
+			tri := phase
+			if tri > 128 {
+				tri = 256 - tri
+			}
+			v := 40 + tri*180/128 // ridges 40, valleys 220
+			// Fade to background outside an ellipse covering most of the image.
+			ex, ey := dx*1000/int64(w/2+1), dy*1000/int64(h/2+1)
+			if e := ex*ex + ey*ey; e > 900_000 {
+				v = 235
+			}
+			img.Pix[y*img.Stride+x] = uint8(v)
+		}
+	}
+	return img
+}
+
+func isqrt(n uint64) uint64 {
+	if n < 2 {
+		return n
+	}
+	x := n
+	y := (x + 1) / 2
+	for y < x {
+		x = y
+		y = (x + n/x) / 2
+	}
+	return x
+}
