@@ -60,8 +60,11 @@
 // (table 2). Otherwise a sample is predicted by the median edge detector
 // plus the context's bias correction, its residual is negated for contexts of
 // negative sign, reduced modulo the plane's range, zigzag-mapped to m ≥ 0 and
-// coded with the table of the context's class: 0 for a mean |residual| A/N ≤ 1,
-// else 2k−1 or 2k for 2^(k−1) < A/N ≤ 2^k, the larger when A/N > 1.5·2^(k−1).
+// coded with the table of its class. The class comes from the expectation
+// E = (3A + N·l) / 4N, with A/N the context's mean |residual| and l the
+// |residual| of the plane's previous regular-mode sample (0 at plane start):
+// class 0 for E ≤ 1, else 2k−1 or 2k for 2^(k−1) < E ≤ 2^k, the larger when
+// E > 1.5·2^(k−1), at most 33.
 // Contexts update as in T.87 A.6 (RESET 64, bias correction in [−128, 127]).
 //
 // A value m (residual or run length) is sent as a token and extra bits: m < 16

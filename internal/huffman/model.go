@@ -73,6 +73,7 @@ type model struct {
 	qkey   [3]int32
 	cmap   [729]uint16 // (q1+4)·81 + (q2+4)·9 + q3+4 → context | negSign
 	cready bool
+	last   int32 // |residual| of the last regular-mode sample of the plane
 }
 
 const negSign = 1 << 15
@@ -95,6 +96,7 @@ func (m *model) reset(lo, hi, maxval int32) {
 			m.qtab[d+maxval] = int8(m.quant(d))
 		}
 	}
+	m.last = 0
 	a := max(2, (maxval+1+32)>>6)
 	for i := range m.ctx {
 		m.ctx[i] = context{a: a, n: 1}
@@ -198,21 +200,25 @@ func (m *model) predict(q int, neg bool, a, b, c int32) int32 {
 	return min(max(p, m.lo), m.hi)
 }
 
-// class picks the residual table from the context's mean |residual| A/N in
-// half octaves: 0 for a mean ≤ 1, then two classes per doubling.
+// class picks the residual table from the expected |residual|: the
+// context's mean A/N weighted 3:1 with the last coded |residual| (which
+// tracks local texture faster than a context shared across the plane), in
+// half octaves: 0 for an expectation ≤ 1, then two classes per doubling.
 func (m *model) class(q int) int {
 	cx := &m.ctx[q]
+	// a/n is the expectation; a < 2²⁶ and n ≤ 256 keep every product below 2³¹.
+	a, n := 3*cx.a+cx.n*m.last, 4*cx.n
 	// The least k with n·2^k ≥ a: n·2^k has the bit length of a at
 	// k = len(a) − len(n), and is at least a one step later.
-	k := max(0, bits.Len32(uint32(cx.a))-bits.Len32(uint32(cx.n)))
-	if cx.n<<k < cx.a {
+	k := max(0, bits.Len32(uint32(a))-bits.Len32(uint32(n)))
+	if n<<k < a {
 		k++
 	}
 	if k == 0 {
 		return 0
 	}
 	cl := 2*k - 1
-	if 2*cx.a > 3*(cx.n<<(k-1)) {
+	if 2*a > 3*(n<<(k-1)) {
 		cl++
 	}
 	return min(cl, numClasses-1)
@@ -224,8 +230,10 @@ func (m *model) update(q int, e int32) {
 	cx.b += e
 	if e < 0 {
 		cx.a -= e
+		m.last = -e
 	} else {
 		cx.a += e
+		m.last = e
 	}
 	if cx.n == resetCount {
 		cx.a >>= 1
