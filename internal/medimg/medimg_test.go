@@ -467,3 +467,30 @@ func TestReadFileNamesTheFile(t *testing.T) {
 		t.Fatalf("directory: %v", err)
 	}
 }
+
+func TestPNGHeaderChecks(t *testing.T) {
+	var gray8 []byte
+	for _, s := range pngFixtures() {
+		if s.name == "gray8" {
+			gray8 = s.bytes()
+		}
+	}
+	flipped := append([]byte(nil), gray8...)
+	flipped[17] ^= 0x40 // width 5 → 16389: a flipped bit, caught by the CRC
+	cases := map[string]struct {
+		data []byte
+		want string
+	}{
+		"bad IHDR CRC":      {flipped, "malformed PNG: IHDR checksum is"},
+		"signature only":    {gray8[:8], "malformed PNG: file is truncated in its header (8 bytes)"},
+		"no IHDR":           {patch(gray8, "IHDR", "IHDx"), "malformed PNG: no IHDR chunk after the signature"},
+		"truncated in IDAT": {gray8[:len(gray8)-16], "malformed PNG"},
+	}
+	for name, tc := range cases {
+		_, _, err := Decode(tc.data)
+		var fe *FormatError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want a FormatError containing %q", name, err, tc.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -26,17 +27,33 @@ const (
 	pngRGBA      = 6
 )
 
+// ihdr is the PNG header chunk, which the PNG spec fixes right after the
+// signature. It is read here, before image/png sees the file, so that the size
+// limits apply the same way on 32- and 64-bit machines, and because its depth
+// and colour type say more than png.DecodeConfig does.
+func ihdr(data []byte) (w, h uint64, depth, ctype int, err error) {
+	const end = 8 + 4 + 4 + 13 + 4
+	if len(data) < end {
+		return 0, 0, 0, 0, pngError("file is truncated in its header (%d bytes)", len(data))
+	}
+	if binary.BigEndian.Uint32(data[8:]) != 13 || string(data[12:16]) != "IHDR" {
+		return 0, 0, 0, 0, pngError("no IHDR chunk after the signature")
+	}
+	if got, want := crc32.ChecksumIEEE(data[12:29]), binary.BigEndian.Uint32(data[29:]); got != want {
+		return 0, 0, 0, 0, pngError("IHDR checksum is %#08x, the chunk gives %#08x", want, got)
+	}
+	w, h = uint64(binary.BigEndian.Uint32(data[16:])), uint64(binary.BigEndian.Uint32(data[20:]))
+	if w == 0 || h == 0 || w > 1<<31-1 || h > 1<<31-1 {
+		return 0, 0, 0, 0, pngError("image size %d×%d", w, h)
+	}
+	return w, h, int(data[24]), int(data[25]), nil
+}
+
 func decodePNG(data []byte) (*Image, error) {
-	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	w, h, depth, ctype, err := ihdr(data)
 	if err != nil {
-		return nil, pngLibError(err)
+		return nil, err
 	}
-	// DecodeConfig has checked the IHDR chunk, which the PNG spec fixes right
-	// after the signature; its depth and colour type say more than cfg does.
-	if len(data) < 29 || string(data[12:16]) != "IHDR" {
-		return nil, pngError("no IHDR chunk after the signature")
-	}
-	depth, ctype := int(data[24]), int(data[25])
 	channels, fileChannels := 1, 1
 	switch ctype {
 	case pngGray:
@@ -47,15 +64,14 @@ func decodePNG(data []byte) (*Image, error) {
 	case pngRGBA:
 		channels, fileChannels = 3, 4
 	case pngPalette:
-		pal, ok := cfg.ColorModel.(color.Palette)
-		if !ok {
-			return nil, pngError("palette image without a palette")
-		}
-		if !grayPalette(pal) {
-			channels = 3
-		}
+		// Gray or colour is settled below, from the palette.
 	default:
-		return nil, unsupported("PNG colour type %d", ctype)
+		return nil, pngError("colour type %d", ctype)
+	}
+	switch depth {
+	case 1, 2, 4, 8, 16:
+	default:
+		return nil, pngError("bit depth %d", depth)
 	}
 	bits := 8
 	if depth == 16 {
@@ -64,12 +80,29 @@ func decodePNG(data []byte) (*Image, error) {
 	if channels == 3 && bits == 16 {
 		return nil, unsupported("16-bit RGB PNG (only 8-bit RGB)")
 	}
-	w, h := uint64(cfg.Width), uint64(cfg.Height)
-	if n := w * h * uint64(channels); n > MaxSamples {
-		return nil, unsupported("image size %d×%d×%d channels (%d samples, the limit is %d)", w, h, channels, n, uint64(MaxSamples))
+	// A palette image counts as RGB until its palette is seen.
+	limitChannels := channels
+	if ctype == pngPalette {
+		limitChannels = 3
+	}
+	if n := w * h * uint64(limitChannels); n > MaxSamples {
+		return nil, unsupported("image size %d×%d×%d channels (%d samples, the limit is %d)", w, h, limitChannels, n, uint64(MaxSamples))
 	}
 	if raw := w * h * uint64(fileChannels*depth) / 8; raw > maxDeflateRatio*uint64(len(data)) {
 		return nil, pngError("%d×%d pixels need %d bytes, more than a %d-byte file can hold", w, h, raw, len(data))
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, pngLibError(err)
+	}
+	if ctype == pngPalette {
+		pal, ok := cfg.ColorModel.(color.Palette)
+		if !ok {
+			return nil, pngError("palette image without a palette")
+		}
+		if !grayPalette(pal) {
+			channels = 3
+		}
 	}
 
 	img, err := png.Decode(bytes.NewReader(data))
