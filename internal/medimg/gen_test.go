@@ -311,6 +311,10 @@ func dcmFixtures() []*dcmSpec {
 	overlay := mono("explicit_le_u12_overlay", tsExplicitLE, 5, 7, 16, 12, 0, 0, 4095)
 	overlay.pix[3] = 0x2000 | 17 // a bit above Bits Stored, as overlays once used
 	overlay.wantBitsStored = 16
+	// High Bit 15 with 12 bits stored: the samples sit in the top bits, so
+	// whole words are kept and Bits Stored widens.
+	highBit := mono("explicit_le_u12_high_bit_15", tsExplicitLE, 2, 3, 16, 12, 0, 0, 4095)
+	highBit.highBit, highBit.wantBitsStored = 15, 16
 	s12 := mono("explicit_le_s12", tsExplicitLE, 4, 6, 16, 12, 1, -2048, 2047)
 	s16 := mono("implicit_le_s16_sequences", tsImplicitLE, 4, 6, 16, 16, 1, -32768, 32767)
 	s16.sequences = true
@@ -339,7 +343,7 @@ func dcmFixtures() []*dcmSpec {
 		}
 	}
 	return []*dcmSpec{
-		u12, overlay, s12, s16, seq, be, s8, odd, noPre, bareI, bareE, multi, pal,
+		u12, overlay, highBit, s12, s16, seq, be, s8, odd, noPre, bareI, bareE, multi, pal,
 		rgb("rgb_planar_2frames", tsExplicitLE, 3, 4, 2, 1),
 		rgb("rgb_interleaved_implicit", tsImplicitLE, 2, 5, 1, 0),
 	}
