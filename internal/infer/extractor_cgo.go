@@ -74,6 +74,10 @@ func OpenWith(ctx context.Context, rt *Runtime, opts Options) (*Extractor, error
 }
 
 func newExtractor(rt *Runtime, m *Model, opts Options) (*Extractor, error) {
+	return newExtractorConfig(rt, m, sessionConfig{threads: opts.threads(), providers: opts.providers(), log: opts.Logger})
+}
+
+func newExtractorConfig(rt *Runtime, m *Model, cfg sessionConfig) (*Extractor, error) {
 	s := int64(m.Size)
 	in, err := ort.NewEmptyTensor[float32](ort.NewShape(1, 3, s, s))
 	if err != nil {
@@ -87,7 +91,6 @@ func newExtractor(rt *Runtime, m *Model, opts Options) (*Extractor, error) {
 		return nil, fmt.Errorf("infer: output tensor: %w", err)
 	}
 	outV := ort.Value(out)
-	cfg := sessionConfig{threads: opts.threads(), providers: opts.providers()}
 	sess, prov, err := newSession(rt, cfg, func(o *ort.SessionOptions) (*ort.AdvancedSession, error) {
 		return ort.NewAdvancedSessionWithONNXData(m.Bytes, []string{m.Input}, []string{m.Output},
 			[]ort.Value{in}, []ort.Value{outV}, o)

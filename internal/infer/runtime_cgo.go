@@ -134,6 +134,11 @@ func CheckProviders(names []string) error {
 type sessionConfig struct {
 	threads   int
 	providers []string
+	// optimized, when set, is where ONNX Runtime saves the graph it actually
+	// runs, so tests can see which kernels the QDQ nodes became.
+	optimized string
+	// log gets provider fallbacks; the runtime's logger when nil.
+	log *slog.Logger
 }
 
 // newSession makes a session over model bytes with the first provider in
@@ -153,7 +158,11 @@ func newSession[S any](r *Runtime, cfg sessionConfig, build func(*ort.SessionOpt
 		if err == nil {
 			return s, p, nil
 		}
-		r.log.Warn("execution provider unavailable, trying the next", "provider", p, "reason", err)
+		log := cfg.log
+		if log == nil {
+			log = r.log
+		}
+		log.Warn("execution provider unavailable, trying the next", "provider", p, "reason", err)
 		reasons = append(reasons, p+": "+err.Error())
 	}
 	return zero, "", fmt.Errorf("infer: no execution provider of [%s] could be used (list cpu last to fall back to the CPU): %s",
@@ -178,6 +187,11 @@ func tryProvider[S any](r *Runtime, p string, cfg sessionConfig, build func(*ort
 	}
 	if err := o.SetExecutionMode(ort.ExecutionModeSequential); err != nil {
 		return zero, fmt.Errorf("execution mode: %w", err)
+	}
+	if cfg.optimized != "" {
+		if err := o.SetOptimizedModelFilePath(cfg.optimized); err != nil {
+			return zero, fmt.Errorf("optimized model path: %w", err)
+		}
 	}
 	if err := appendProvider(o, p); err != nil {
 		return zero, err

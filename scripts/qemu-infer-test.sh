@@ -1,0 +1,62 @@
+#!/bin/sh
+# qemu-infer-test.sh runs a small network from the model builder through the
+# arm64 ONNX Runtime library under qemu-user and checks that its features
+# agree with the amd64 build's (cosine >= 0.999). It skips, saying why, when
+# qemu, the aarch64 cross compiler and libraries, the fetched libraries or the
+# sample prints are absent, or when it cannot make a private mount namespace.
+#
+# Why the mount: the arm64 ONNX Runtime reads /proc/cpuinfo to find its cores;
+# under qemu-user that file is the host's x86 one, the library finds no ARM
+# cores and writes through a NULL pointer inside dlopen. Inside unshare -m a
+# bind mount puts an ARM-looking cpuinfo over /proc/cpuinfo for this process
+# tree only (needs root, as here and in CI).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+skip() { echo "qemu-infer-test: SKIP: $*"; exit 0; }
+
+command -v qemu-aarch64-static >/dev/null || skip "qemu-aarch64-static not installed (apt-get install qemu-user-static)"
+command -v aarch64-linux-gnu-gcc >/dev/null || skip "aarch64-linux-gnu-gcc not installed (apt-get install gcc-aarch64-linux-gnu)"
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || skip "aarch64 libc not in /usr/aarch64-linux-gnu (apt-get install libc6-dev-arm64-cross)"
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || skip "aarch64 libstdc++ not in /usr/aarch64-linux-gnu (apt-get install libstdc++6-arm64-cross)"
+[ -f "$root/third_party/onnxruntime/linux-arm64/libonnxruntime.so.1" ] || skip "ONNX Runtime libraries not fetched (scripts/fetch-ort.sh)"
+command -v unshare >/dev/null || skip "unshare not available"
+[ "$(id -u)" = 0 ] || skip "needs root for unshare -m and the bind mount"
+unshare -m true 2>/dev/null || skip "cannot create a mount namespace here"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat >"$work/cpuinfo" <<'CPU'
+processor	: 0
+BogoMIPS	: 50.00
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
+CPU implementer	: 0x41
+CPU architecture: 8
+CPU variant	: 0x3
+CPU part	: 0xd0c
+CPU revision	: 1
+
+processor	: 1
+BogoMIPS	: 50.00
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
+CPU implementer	: 0x41
+CPU architecture: 8
+CPU variant	: 0x3
+CPU part	: 0xd0c
+CPU revision	: 1
+CPU
+
+cd "$root/internal/infer"
+EDGE_XARCH_OUT=$work/amd64.f32 go test -count=1 -run '^TestCrossArchAgreement$' . >"$work/amd64.log" 2>&1 || { cat "$work/amd64.log"; exit 1; }
+if grep -q SKIP "$work/amd64.log" || [ ! -s "$work/amd64.f32" ]; then
+	go test -count=1 -run '^TestCrossArchAgreement$' -v . | grep -i skip || true
+	skip "the amd64 run skipped (see above)"
+fi
+CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc go test -c -o "$work/infer.arm64" .
+export EDGE_XARCH_REF="$work/amd64.f32" work
+unshare -m sh -c '
+	mount --bind "$work/cpuinfo" /proc/cpuinfo &&
+	exec qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/infer.arm64" -test.run "^TestCrossArchAgreement\$" -test.v -test.count=1
+' | tee "$work/arm64.log"
+grep -q "^--- PASS: TestCrossArchAgreement" "$work/arm64.log"
+echo "qemu-infer-test: arm64 under qemu agrees with amd64"
