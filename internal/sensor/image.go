@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// maxSlip is how far, in bytes, a packet may sit from where the geometry
-// puts it and still be placed: each dropped or repeated byte on the line
-// moves the packets after it by one. A whole packet (at least 43 bytes) is
-// far outside it, and the end packet must land in place too.
+// maxSlip is how far, in bytes, a packet may sit from where the previous
+// good packet puts it and still be placed: each dropped or repeated byte on
+// the line moves the packets after it by one. A whole packet (at least 43
+// bytes) is far outside it.
 const maxSlip = 8
 
 // Progress reports an image upload: Received of Total image bytes in the
@@ -31,10 +31,14 @@ func (d *Dev) ImageBytes() int { return d.opts.Width * d.opts.Height / 2 }
 // each packet.
 //
 // A packet that fails its checksum or length is left out and fetched again by
-// another UpImage; packets are placed by their offset after the
-// acknowledgement, and kept only if the packet after them began right where
-// they ended and, unless their offset is exact, the try's end packet landed
-// at its place. The image is returned only when every packet was placed.
+// another UpImage. The others are numbered by their offset from the previous
+// good packet, and kept only if the next packet began right where they
+// ended (a packet whose bytes slipped can pass the 16-bit sum by chance; the
+// packet after it then starts in the wrong place). A try's packets count
+// only if its end packet arrived with the number the geometry gives it, which
+// proves no whole packet went missing or appeared, or, for a try cut short,
+// if their offsets from the acknowledgement are exact. The image is returned
+// only when every packet was placed.
 func (d *Dev) UpImage(ctx context.Context, progress func(Progress)) (*image.Gray, error) {
 	if d.packetSize == 0 {
 		if _, err := d.ReadSysPara(ctx); err != nil {
@@ -60,7 +64,7 @@ func (d *Dev) UpImage(ctx context.Context, progress func(Progress)) (*image.Gray
 	}
 	for try := 1; try <= d.opts.UploadTries && got < n; try++ {
 		if try > 1 {
-			if err := d.rd.drain(ctx, d.opts.Quiet); err != nil {
+			if err := d.rd.drain(ctx, d.opts.Quiet, d.opts.Timeout); err != nil {
 				return nil, fmt.Errorf("sensor: UpImage: %w", err)
 			}
 		} else {
@@ -88,16 +92,22 @@ func (d *Dev) UpImage(ctx context.Context, progress func(Progress)) (*image.Gray
 			kept    []placed
 			pending *placed
 			sawEnd  bool
+			// The last packet that passed its checks: the next one is
+			// placed relative to it, so slips do not add up over a try.
+			anchorK  = int64(-1)
+			anchorAt = base - stride
+			lastRel  int64
 		)
 		for {
 			f, at, size, err := d.rd.next(ctx, time.Now().Add(d.opts.Timeout))
 			if errors.Is(err, ErrTimeout) {
-				last = fmt.Errorf("image packets stopped after byte %d of %d: %w", at-base, total, err)
+				last = fmt.Errorf("image packets stopped after byte %d of the try: %w", lastRel, err)
 				break
 			}
 			if err != nil {
 				return nil, fmt.Errorf("sensor: UpImage: %w", err)
 			}
+			lastRel = at + int64(size) - base
 			if pending != nil && pending.end == at {
 				kept = append(kept, *pending)
 			}
@@ -106,16 +116,16 @@ func (d *Dev) UpImage(ctx context.Context, progress func(Progress)) (*image.Gray
 				last = fmt.Errorf("packet identifier %#02x among the image packets", f.PID)
 				break
 			}
-			rel := at - base
-			k := (rel + stride/2) / stride
-			delta := rel - k*stride
-			if len(f.Payload) != ps || k >= int64(n) || delta < -maxSlip || delta > maxSlip || (f.PID == PIDEnd) != (k == int64(n-1)) {
+			k := anchorK + (at-anchorAt+stride/2)/stride
+			slip := at - anchorAt - (k-anchorK)*stride
+			if len(f.Payload) != ps || k <= anchorK || k >= int64(n) || slip < -maxSlip || slip > maxSlip || (f.PID == PIDEnd) != (k == int64(n-1)) {
 				if f.PID == PIDEnd {
 					break
 				}
 				continue
 			}
-			pl := placed{int(k), delta, at + int64(size), append([]byte(nil), f.Payload...)}
+			anchorK, anchorAt = k, at
+			pl := placed{int(k), at - base - k*stride, at + int64(size), append([]byte(nil), f.Payload...)}
 			if progress != nil {
 				progress(Progress{Try: try, Received: (int(k) + 1) * ps, Have: got * ps, Total: total})
 			}

@@ -97,6 +97,7 @@ func (rd *reader) next(ctx context.Context, deadline time.Time) (Frame, int64, i
 			rd.discard(len(b))
 		} else if i > 0 {
 			rd.discard(i)
+			continue
 		} else {
 			f, n, err := ParseFrame(b)
 			switch {
@@ -126,11 +127,12 @@ func (rd *reader) next(ctx context.Context, deadline time.Time) (Frame, int64, i
 
 // drain discards whatever arrives until the line has been quiet for quiet,
 // so that a late answer to an abandoned command is not taken for the answer
-// to the next one.
-func (rd *reader) drain(ctx context.Context, quiet time.Duration) error {
-	rd.discard(rd.w - rd.r)
-	rd.r, rd.w = 0, 0
-	for {
+// to the next one. It gives up after limit on a line that never goes quiet:
+// the acknowledgement filter deals with what is left.
+func (rd *reader) drain(ctx context.Context, quiet, limit time.Duration) error {
+	rd.reset()
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
 		err := rd.fill(ctx, time.Now().Add(quiet))
 		if errors.Is(err, ErrTimeout) {
 			return nil
@@ -138,9 +140,9 @@ func (rd *reader) drain(ctx context.Context, quiet time.Duration) error {
 		if err != nil {
 			return err
 		}
-		rd.discard(rd.w - rd.r)
-		rd.r, rd.w = 0, 0
+		rd.reset()
 	}
+	return nil
 }
 
 // reset forgets buffered bytes: before a new command nothing that came

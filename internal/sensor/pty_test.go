@@ -2,8 +2,16 @@ package sensor_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"edge/internal/testenv"
 
 	"edge/internal/sensor"
 	"edge/internal/sensor/sim"
@@ -30,5 +38,273 @@ func TestCaptureThroughPTY(t *testing.T) {
 	}
 	if i := firstDiff(img.Pix, want8(s)); i >= 0 {
 		t.Fatalf("pixel %d differs", i)
+	}
+}
+
+// capture runs the whole exchange a login does on a fresh port.
+func capture(t *testing.T, link string, baud int, o *sensor.Opts) ([]byte, *sensor.Dev, error) {
+	t.Helper()
+	d, _ := openDev(t, link, baud, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := d.VerifyPassword(ctx); err != nil {
+		return nil, d, err
+	}
+	if _, err := d.ReadSysPara(ctx); err != nil {
+		return nil, d, err
+	}
+	img, err := d.Capture(ctx, nil, nil)
+	if err != nil {
+		return nil, d, err
+	}
+	return img.Pix, d, nil
+}
+
+func TestCapturePrintsOfOtherSizes(t *testing.T) {
+	type tc struct {
+		name  string
+		print func(t *testing.T) image.Image
+		ps    int
+	}
+	cases := []tc{
+		{"synth-small", func(*testing.T) image.Image { return synthPrint(120, 90) }, 32},
+		{"synth-large", func(*testing.T) image.Image { return synthPrint(640, 700) }, 256},
+		{"synth-exact", func(*testing.T) image.Image { return synthPrint(256, 288) }, 64},
+	}
+	files, _ := filepath.Glob(filepath.Join(dataDir(), "fingerprints", "sensors", "*.png"))
+	mi, _ := filepath.Glob(filepath.Join(dataDir(), "fingerprints", "multi-impression", "*_1.png"))
+	for i, f := range append(files, mi...) {
+		cases = append(cases, tc{filepath.Base(f), func(t *testing.T) image.Image {
+			img, err := sim.LoadPrint(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return img
+		}, 32 << (i % 4)})
+	}
+	if len(files) == 0 {
+		t.Log("shared fingerprint samples absent: generated prints only")
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			link, s := startSim(t, c.print(t), sim.Options{PacketSize: c.ps}, 0)
+			got, _, err := capture(t, link, 57600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i := firstDiff(got, want8(s)); i >= 0 {
+				t.Fatalf("pixel %d differs", i)
+			}
+		})
+	}
+}
+
+// dataDir is the shared sample folder, or "" when absent: the size test
+// still runs on generated prints.
+func dataDir() string {
+	if d := os.Getenv("EDGE_DATA"); d != "" {
+		return d
+	}
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(root, "..", "shared", "data")
+}
+
+func TestCaptureSurvivesCorruption(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		seed uint64
+	}{{0.01, 1}, {0.01, 2}, {0.05, 3}, {0.2, 4}} {
+		t.Run(fmt.Sprintf("rate=%g/seed=%d", c.rate, c.seed), func(t *testing.T) {
+			link, s := startSim(t, synthPrint(256, 288), sim.Options{CorruptRate: c.rate, Seed: c.seed}, 0)
+			o := sensor.DefaultOpts
+			o.UploadTries = 20
+			got, d, err := capture(t, link, 57600, &o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i := firstDiff(got, want8(s)); i >= 0 {
+				t.Fatalf("pixel %d differs", i)
+			}
+			t.Logf("%d packets corrupted, %d rejected, %d uploads", s.Stats().Corrupted, d.BadPackets(), s.Stats().Uploads)
+			if s.Stats().Corrupted == 0 {
+				t.Errorf("no packet corrupted at rate %g: the test tested nothing", c.rate)
+			}
+		})
+	}
+}
+
+func TestCaptureSurvivesStalls(t *testing.T) {
+	// Stalls shorter than the timeout are waited out.
+	link, s := startSim(t, synthPrint(256, 288), sim.Options{StallRate: 0.01, StallFor: 100 * time.Millisecond, Seed: 7}, 0)
+	got, _, err := capture(t, link, 57600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(got, want8(s)); i >= 0 {
+		t.Fatalf("pixel %d differs", i)
+	}
+	if s.Stats().Stalled == 0 {
+		t.Error("no stall happened")
+	}
+}
+
+func TestLongStallsNeverGiveAWrongImage(t *testing.T) {
+	// A stall longer than the timeout looks like a dead module: the try is
+	// abandoned. The capture may then succeed from later tries or fail with
+	// a timeout, but it must end, and never with a wrong image.
+	link, s := startSim(t, synthPrint(256, 288), sim.Options{StallRate: 0.005, StallFor: 700 * time.Millisecond, Seed: 7}, 0)
+	o := sensor.DefaultOpts
+	o.Timeout = 300 * time.Millisecond
+	got, _, err := capture(t, link, 57600, &o)
+	switch {
+	case err != nil && !errors.Is(err, sensor.ErrTimeout):
+		t.Fatalf("capture failed, but not with a timeout: %v", err)
+	case err != nil:
+		t.Logf("capture timed out: %v", err)
+	default:
+		if i := firstDiff(got, want8(s)); i >= 0 {
+			t.Fatalf("pixel %d differs", i)
+		}
+	}
+	if s.Stats().Stalled == 0 {
+		t.Error("no stall happened")
+	}
+}
+
+func TestDisconnectMidUpload(t *testing.T) {
+	link, _ := startSim(t, synthPrint(256, 288), sim.Options{DisconnectAfter: 10000}, 0)
+	_, _, err := capture(t, link, 57600, nil)
+	if err == nil {
+		t.Fatal("capture succeeded on a line that hung up")
+	}
+	if !strings.Contains(err.Error(), "UpImage") {
+		t.Errorf("error %q does not say which command failed", err)
+	}
+}
+
+func TestReconnectAfterUnplug(t *testing.T) {
+	link, s := startSim(t, synthPrint(256, 288), sim.Options{DisconnectAfter: 10000}, 300*time.Millisecond)
+	rp := sensor.NewReconnecting(func() (sensor.PortCloser, error) { return sensor.OpenSerial(link, 57600) })
+	defer rp.Close()
+	d, err := sensor.New(rp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = d.Capture(ctx, nil, nil)
+	if !errors.Is(err, sensor.ErrDisconnected) {
+		t.Fatalf("capture on an unplugged line: %v, want ErrDisconnected", err)
+	}
+	// The adapter comes back at the same path; the next calls find it.
+	for {
+		_, err = d.ReadSysPara(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sensor.ErrDisconnected) {
+			t.Fatalf("ReadSysPara after unplug: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("sensor never came back: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	img, err := d.Capture(ctx, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(img.Pix, want8(s)); i >= 0 {
+		t.Fatalf("pixel %d differs", i)
+	}
+}
+
+func TestPassword(t *testing.T) {
+	link, _ := startSim(t, synthPrint(256, 288), sim.Options{Password: 0x1234}, 0)
+	ctx := context.Background()
+	d, _ := openDev(t, link, 57600, nil)
+	if _, err := d.ReadSysPara(ctx); !errors.Is(err, sensor.PasswordRequired) {
+		t.Errorf("ReadSysPara before VfyPwd: %v, want PasswordRequired", err)
+	}
+	if err := d.VerifyPassword(ctx); !errors.Is(err, sensor.WrongPassword) {
+		t.Errorf("VfyPwd with 0: %v, want WrongPassword", err)
+	}
+	o := sensor.DefaultOpts
+	o.Password = 0x1234
+	d2, _ := openDev(t, link, 57600, &o)
+	if err := d2.VerifyPassword(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := d2.ReadSysPara(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Status&4 == 0 {
+		t.Errorf("status %#x lacks the password-verified bit", sp.Status)
+	}
+}
+
+func TestTemplateCommands(t *testing.T) {
+	link, s := startSim(t, synthPrint(256, 288), sim.Options{}, 0)
+	ctx := context.Background()
+	d, _ := openDev(t, link, 57600, nil)
+	if err := d.Img2Tz(ctx, 1); !errors.Is(err, sensor.NoValidImage) {
+		t.Errorf("Img2Tz before GenImg: %v, want NoValidImage", err)
+	}
+	for buf := byte(1); buf <= 2; buf++ {
+		if err := d.GenImg(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Img2Tz(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Search(ctx, 1, 0, 300); !errors.Is(err, sensor.NotFound) {
+		t.Errorf("Search in an empty library: %v, want NotFound", err)
+	}
+	if err := d.RegModel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Store(ctx, 1, 300); !errors.Is(err, sensor.BadLocation) {
+		t.Errorf("Store beyond the library: %v, want BadLocation", err)
+	}
+	if err := d.Store(ctx, 1, 7); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.TemplateNum(ctx); err != nil || n != 1 {
+		t.Errorf("TemplateNum = %d, %v; want 1", n, err)
+	}
+	m, err := d.Search(ctx, 2, 0, 300)
+	if err != nil || m.Page != 7 {
+		t.Errorf("Search = %+v, %v; want page 7", m, err)
+	}
+	if err := d.Empty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.TemplateNum(ctx); err != nil || n != 0 {
+		t.Errorf("TemplateNum after Empty = %d, %v; want 0", n, err)
+	}
+	l := sensor.LED{Mode: sensor.LEDBreathing, Speed: 40, Color: sensor.LEDPurple, Count: 3}
+	if err := d.AuraLED(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AuraLED(ctx, sensor.LED{Mode: 9, Color: 1}); err == nil {
+		t.Error("AuraLED accepted mode 9")
+	}
+	_ = s
+}
+
+func TestCaptureHonoursContext(t *testing.T) {
+	link, _ := startSim(t, synthPrint(256, 288), sim.Options{NoFinger: 1 << 30}, 0)
+	d, _ := openDev(t, link, 57600, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := d.Capture(ctx, nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("capture with no finger: %v, want deadline exceeded", err)
 	}
 }

@@ -115,11 +115,11 @@ func (d *Dev) send(name string, payload []byte) error {
 
 // ack waits for the acknowledgement of the command just sent: want is its
 // payload length on success. A packet of another kind or length is a stale
-// or foreign answer and is skipped.
+// answer to an abandoned command and is skipped; while such packets keep
+// coming the module is busy with it, so the wait starts again after each.
 func (d *Dev) ack(ctx context.Context, want int) ([]byte, int64, int, error) {
-	deadline := time.Now().Add(d.opts.Timeout)
 	for {
-		f, start, n, err := d.rd.next(ctx, deadline)
+		f, start, n, err := d.rd.next(ctx, time.Now().Add(d.opts.Timeout))
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -139,7 +139,7 @@ func (d *Dev) command(ctx context.Context, name string, payload []byte, ackLen i
 	var last error
 	for try := 0; try <= d.opts.Retries; try++ {
 		if try > 0 {
-			if err := d.rd.drain(ctx, d.opts.Quiet); err != nil {
+			if err := d.rd.drain(ctx, d.opts.Quiet, d.opts.Timeout); err != nil {
 				return nil, fmt.Errorf("sensor: %s: %w", name, err)
 			}
 		} else {
