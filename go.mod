@@ -3,6 +3,7 @@ module edge
 go 1.26.8
 
 require (
+	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/suyashkumar/dicom v1.0.7 // indirect

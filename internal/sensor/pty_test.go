@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"edge/internal/sensor/gpio"
 	"edge/internal/testenv"
+
+	pgpio "periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"edge/internal/sensor"
 	"edge/internal/sensor/sim"
@@ -306,5 +310,43 @@ func TestCaptureHonoursContext(t *testing.T) {
 	_, err := d.Capture(ctx, nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("capture with no finger: %v, want deadline exceeded", err)
+	}
+}
+
+func TestCaptureWaitsForTouch(t *testing.T) {
+	link, s := startSim(t, synthPrint(256, 288), sim.Options{}, 0)
+	d, _ := openDev(t, link, 57600, nil)
+	pin := &gpiotest.Pin{N: "GPIO17", EdgesChan: make(chan pgpio.Level, 1)}
+	lines, err := gpio.New(pin, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type result struct {
+		pix []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		img, err := d.Capture(ctx, lines, nil)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		done <- result{img.Pix, nil}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("capture ended before a finger landed: %v", r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	pin.EdgesChan <- pgpio.Low
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if i := firstDiff(r.pix, want8(s)); i >= 0 {
+		t.Fatalf("pixel %d differs", i)
 	}
 }
