@@ -1,6 +1,7 @@
 package features
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -68,9 +69,36 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestWriteFuzzSeeds keeps testdata/fuzz/FuzzDecode in step.
+func TestWriteFuzzSeeds(t *testing.T) {
+	one := make([]float32, Len)
+	for i := range one {
+		one[i] = float32(i) / 7
+	}
+	ok, _ := Encode(one)
+	seeds := map[string][]byte{"zeros": make([]byte, Size), "ramp": ok, "short": {1, 2, 3}}
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
+	for name, b := range seeds {
+		var q strings.Builder
+		for _, c := range b {
+			fmt.Fprintf(&q, "\\x%02x", c)
+		}
+		want := "go test fuzz v1\n[]byte(\"" + q.String() + "\")\n"
+		p := filepath.Join(dir, name)
+		if got, err := os.ReadFile(p); err == nil && string(got) == want {
+			continue
+		}
+		if os.Getenv("EDGE_UPDATE_SEEDS") == "" {
+			t.Fatalf("%s is stale or missing; rerun with EDGE_UPDATE_SEEDS=1", p)
+		}
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(p, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func FuzzDecode(f *testing.F) {
-	f.Add(make([]byte, Size))
-	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := Decode(b)
 		if err != nil {

@@ -7,7 +7,7 @@
 //
 // No trained weights can be shipped with the appliance's build, so weights
 // are drawn from a seed: He-uniform convolution weights and batch-norm
-// statistics from a counter-based generator (SplitMix64 of seed, tensor and
+// statistics from a counter-based generator (SplitMix64 of a per-tensor key and the
 // element index), then batch norm folded into each convolution's weight and
 // bias. Only integer arithmetic and single correctly rounded float64
 // operations are used, so the same seed gives the same bytes on every

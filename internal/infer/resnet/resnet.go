@@ -132,23 +132,23 @@ func (b *builder) relu(name, x string) string {
 func (b *builder) conv(name, x string, in, out, k, stride int, gain float64) string {
 	fanIn := in * k * k
 	bound := math.Sqrt(6 / float64(fanIn))
-	ws, bs := b.stream, b.stream+1
+	ws, bs := stream(b.c.Seed, b.stream), stream(b.c.Seed, b.stream+1)
 	b.stream += 2
 	w := make([]float32, out*fanIn)
 	bias := make([]float32, out)
 	const eps = 1e-5
 	for o := 0; o < out; o++ {
-		gamma := gain * (1 + 0.1*uniform(b.c.Seed, bs, uint64(4*o)))
-		beta := 0.05 * uniform(b.c.Seed, bs, uint64(4*o+1))
-		mean := 0.05 * uniform(b.c.Seed, bs, uint64(4*o+2))
-		variance := 1 + 0.1*(1+uniform(b.c.Seed, bs, uint64(4*o+3)))
+		gamma := gain * (1 + 0.1*uniform(bs, uint64(4*o)))
+		beta := 0.05 * uniform(bs, uint64(4*o+1))
+		mean := 0.05 * uniform(bs, uint64(4*o+2))
+		variance := 1 + 0.1*(1+uniform(bs, uint64(4*o+3)))
 		scale := gamma / math.Sqrt(variance+eps)
 		// The float64 conversions stop the compiler fusing a multiply and an
 		// add into one FMA on arm64, which rounds differently than amd64.
 		bias[o] = float32(beta - float64(mean*scale))
 		for i := 0; i < fanIn; i++ {
 			j := o*fanIn + i
-			wv := float64(float32(bound * uniform(b.c.Seed, ws, uint64(j))))
+			wv := float64(float32(bound * uniform(ws, uint64(j))))
 			w[j] = float32(wv * scale)
 		}
 	}
@@ -174,10 +174,15 @@ func mix(z uint64) uint64 {
 	return z ^ z>>31
 }
 
-// uniform is the i-th value of stream s under seed, in [-1, 1), exactly
-// representable: a counter-based draw needs no state between calls, so any
-// tensor can be regenerated alone.
-func uniform(seed, s, i uint64) float64 {
-	r := mix(mix(seed^0x9e3779b97f4a7c15) + mix(s+0x632be59bd9b4e019) + i*0x9e3779b97f4a7c15)
+// stream is the key of one tensor's draws: a counter-based generator needs no
+// state between calls, so any tensor can be regenerated alone.
+func stream(seed, s uint64) uint64 {
+	return mix(seed^0x9e3779b97f4a7c15) + mix(s+0x632be59bd9b4e019)
+}
+
+// uniform is the i-th value of a stream, in [-1, 1) and exactly
+// representable (a 53-bit integer times 2⁻⁵²).
+func uniform(key, i uint64) float64 {
+	r := mix(key + i*0x9e3779b97f4a7c15)
 	return float64(int64(r>>11)-1<<52) * 0x1p-52
 }
