@@ -65,10 +65,13 @@ func (l Limits) maxSamples() int {
 	return l.MaxSamples
 }
 
-// maxPayload is the most bytes a stream this package writes for n samples can
-// take: no symbol is longer than maxCodeLen bits nor carries more than 16
-// extra bits, and the tables take well under a mebibyte.
-func maxPayload(n int) int64 { return int64(n)*(maxCodeLen+16+7)/8 + 1<<20 }
+// maxPayload is more than the bytes a stream this package writes for n
+// samples can take. Huffman codes average under log2(symbols)+1 bits, so a
+// sample costs under 30 bits even with a run token, an interruption and 13
+// extra bits; a plane's spread adds at most 33 bits, shared by its samples
+// (a one-sample plane's spread is 0, one bit); the tables take well under a
+// mebibyte.
+func maxPayload(n int) int64 { return int64(n)*8 + 1<<20 }
 
 // header is the self-description at the start of a stream.
 type header struct {

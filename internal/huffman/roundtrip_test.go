@@ -49,6 +49,13 @@ func edgeCases() map[string]*medimg.Image {
 		"noise-signed": testImage(50, 40, 1, 1, 16, 16, true, func(int, int, int, int) int32 {
 			return int32(rng.IntN(65536)) - 32768
 		}),
+		// Two-sample planes of noise: the most payload per sample.
+		"tiny-noisy-frames": testImage(2, 1, 300, 3, 8, 8, false, func(int, int, int, int) int32 {
+			return int32(rng.IntN(256))
+		}),
+		"tiny-noisy-frames16": testImage(1, 2, 300, 1, 16, 16, true, func(int, int, int, int) int32 {
+			return int32(rng.IntN(65536)) - 32768
+		}),
 		"multiframe": testImage(31, 29, 4, 1, 16, 14, true, func(f, y, x, _ int) int32 {
 			return int32((x*y+f*1000)%16384) - 8192
 		}),
