@@ -78,9 +78,11 @@ func (im *Image) CheckGeometry() error {
 	case im.BitsStored < 1 || im.BitsStored > im.BitsAllocated:
 		return fmt.Errorf("medimg: %d bits stored with %d allocated", im.BitsStored, im.BitsAllocated)
 	}
+	// Each product in uint64: Frames*Channels in int would wrap on 32-bit ARM.
 	hi, n := bits.Mul64(uint64(im.Width), uint64(im.Height))
-	hi2, n := bits.Mul64(n, uint64(im.Frames*im.Channels))
-	if hi != 0 || hi2 != 0 || n > MaxSamples {
+	hi2, n := bits.Mul64(n, uint64(im.Frames))
+	hi3, n := bits.Mul64(n, uint64(im.Channels))
+	if hi != 0 || hi2 != 0 || hi3 != 0 || n > MaxSamples {
 		return fmt.Errorf("medimg: %d×%d×%d frames×%d channels exceeds %d samples", im.Width, im.Height, im.Frames, im.Channels, MaxSamples)
 	}
 	return nil
