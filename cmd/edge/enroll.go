@@ -76,7 +76,8 @@ func printFeatures(ctx context.Context, x *infer.Extractor, path string) ([]floa
 	return v, nil
 }
 
-func writeJSON(w io.Writer, v any) error {
+// printJSON answers on stdout, indented for a person reading it.
+func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
@@ -108,6 +109,11 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	st, err := biometric.CreateStore(*store)
 	if err != nil {
 		return err
+	}
+	if has, err := st.Has(*id); err != nil {
+		return err
+	} else if has && !*replace {
+		return fmt.Errorf("%w: %q (use --replace to enroll again)", biometric.ErrExists, *id)
 	}
 	x, err := inf.open(ctx, e)
 	if err != nil {
@@ -188,7 +194,7 @@ func runVerify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if err := writeJSON(e.stdout, d); err != nil {
+		if err := printJSON(e.stdout, d); err != nil {
 			return err
 		}
 	} else {
@@ -279,7 +285,7 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 		a.ID = best.ID
 	}
 	if *asJSON {
-		if err := writeJSON(e.stdout, a); err != nil {
+		if err := printJSON(e.stdout, a); err != nil {
 			return err
 		}
 	} else if a.Match {
@@ -339,7 +345,7 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *jsonOut != "" {
-		if err := fsutil.WriteFile(*jsonOut, 0o644, func(w io.Writer) error { return writeJSON(w, r) }); err != nil {
+		if err := writeJSON(*jsonOut, r); err != nil {
 			return err
 		}
 	}

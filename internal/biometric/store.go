@@ -98,6 +98,22 @@ func (s *Store) Save(id string, t *Template, replace bool) error {
 	})
 }
 
+// Has reports whether id has a template in the store, so a command can
+// refuse a second enrollment before it spends time on the prints.
+func (s *Store) Has(id string) (bool, error) {
+	if err := ValidateID(id); err != nil {
+		return false, err
+	}
+	_, err := os.Lstat(s.templatePath(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("biometric: look for template of %q: %w", id, err)
+}
+
 // Load reads and opens the template of id.
 func (s *Store) Load(id string) (*Template, error) {
 	if err := ValidateID(id); err != nil {

@@ -97,6 +97,12 @@ func TestStoreRoundTrip(t *testing.T) {
 	if !slices.Equal(ids, []string{"dr.ada-1", "nurse_b"}) {
 		t.Errorf("IDs = %q", ids)
 	}
+	if has, err := s2.Has("nurse_b"); !has || err != nil {
+		t.Errorf("Has(nurse_b) = %v, %v", has, err)
+	}
+	if has, err := s2.Has("nobody"); has || err != nil {
+		t.Errorf("Has(nobody) = %v, %v", has, err)
+	}
 	if err := s2.Save("nurse_b", want, false); !errors.Is(err, ErrExists) {
 		t.Errorf("re-enrolling without replace: %v, want ErrExists", err)
 	}
