@@ -255,36 +255,9 @@ func fillFromPNG(im *Image, img image.Image, model color.Model) error {
 // PALETTE COLOR are not carried (the indices are written as gray); read back,
 // the image is unsigned MONOCHROME2 or RGB with Bits Stored = Bits Allocated.
 func EncodePNG(w io.Writer, im *Image) error {
-	if err := im.Validate(); err != nil {
+	img, err := StdImage(im)
+	if err != nil {
 		return err
-	}
-	if im.Frames != 1 {
-		return fmt.Errorf("medimg: a PNG holds one frame, this image has %d", im.Frames)
-	}
-	var img image.Image
-	r := image.Rect(0, 0, im.Width, im.Height)
-	switch {
-	case im.Channels == 1 && im.BitsAllocated == 8:
-		g := image.NewGray(r)
-		for i, v := range im.Pix {
-			g.Pix[i] = byte(v)
-		}
-		img = g
-	case im.Channels == 1 && im.BitsAllocated == 16:
-		g := image.NewGray16(r)
-		for i, v := range im.Pix {
-			binary.BigEndian.PutUint16(g.Pix[2*i:], uint16(v))
-		}
-		img = g
-	case im.Channels == 3 && im.BitsAllocated == 8:
-		// Opaque RGBA is written as colour type 2 (RGB) by image/png.
-		c := image.NewRGBA(r)
-		for i := 0; i < len(im.Pix)/3; i++ {
-			c.Pix[4*i], c.Pix[4*i+1], c.Pix[4*i+2], c.Pix[4*i+3] = byte(im.Pix[3*i]), byte(im.Pix[3*i+1]), byte(im.Pix[3*i+2]), 0xFF
-		}
-		img = c
-	default:
-		return fmt.Errorf("medimg: PNG output of %d-channel %d-bit images is not supported (only 8/16-bit gray and 8-bit RGB)", im.Channels, im.BitsAllocated)
 	}
 	if err := png.Encode(w, img); err != nil {
 		return fmt.Errorf("medimg: encode PNG: %w", err)
