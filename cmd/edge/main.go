@@ -42,6 +42,7 @@ func commands() []command {
 		{"identify", "identify --store DIR FP: which enrolled clinician is this? (exit 0 match, 1 no match)", runIdentify},
 		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
+		{"sensor", "fingerprint sensor: list, info, capture, led, enroll, login, simulate", runSensor},
 	}
 }
 
