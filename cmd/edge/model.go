@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 
@@ -135,6 +134,9 @@ func runModelQuantize(ctx context.Context, e env, args []string) error {
 	if err := required(fs, "in", "out"); err != nil {
 		return err
 	}
+	if *out == *in {
+		return fmt.Errorf("%w: --out is the same file as --in", errUsage)
+	}
 	pm, err := infer.ReadModel(*in)
 	if err != nil {
 		return err
@@ -142,9 +144,6 @@ func runModelQuantize(ctx context.Context, e env, args []string) error {
 	m, err := onnx.Unmarshal(pm.Bytes, onnx.Limits{})
 	if err != nil {
 		return fmt.Errorf("model %s: %w", *in, err)
-	}
-	if _, err := os.Stat(*out); err == nil && *out == *in {
-		return fmt.Errorf("%w: --out is the same file as --in", errUsage)
 	}
 	q, err := cf.quantize(ctx, e, m)
 	if err != nil {
