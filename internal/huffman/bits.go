@@ -58,7 +58,7 @@ type bitReader struct {
 	pos  int    // next byte of buf to load
 	acc  uint64 // the next n bits, most significant first
 	n    uint
-	fake int // zero bytes loaded past the end of buf
+	fake int64 // zero bytes loaded past the end of buf; int64 because a hostile stream can make a 32-bit board load more than 2³¹
 }
 
 func (r *bitReader) reset(b []byte) {
@@ -110,7 +110,7 @@ func (r *bitReader) read(k uint) uint32 {
 
 // consumed is the number of bits read so far.
 func (r *bitReader) consumed() int64 {
-	return int64(r.pos+r.fake)*8 - int64(r.n)
+	return (int64(r.pos)+r.fake)*8 - int64(r.n)
 }
 
 // overrun reports whether more bits were read than the buffer holds.

@@ -99,7 +99,8 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// header builds a stream header by hand for the malformed-header cases.
+// rawHeader builds a stream header by hand for the malformed-header cases;
+// rest replaces the payload size.
 func rawHeader(kind byte, w, h, frames int, rest ...byte) []byte {
 	hd := header{kind: kind, geom: medimg.Image{Width: w, Height: h, Frames: frames, Channels: 1,
 		BitsAllocated: 8, BitsStored: 8, Photometric: medimg.Monochrome2}}
