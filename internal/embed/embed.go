@@ -1,0 +1,315 @@
+package embed
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+
+	"edge/internal/medimg"
+)
+
+// MaxPayload is the largest payload Embed accepts, in bytes (its length
+// travels in 16 bits).
+const MaxPayload = 1<<16 - 1
+
+// ErrCapacity is returned, wrapped with the bits needed and available, when a
+// payload does not fit the image.
+var ErrCapacity = errors.New("embed: payload does not fit")
+
+const (
+	version  = 1
+	tagBytes = 8
+	// headerBits is the fixed header read from the first reserved samples:
+	// version, R, L1, L2, two pass settings and a 32-bit keyed check.
+	headerBits = 8 + 32 + 32 + 32 + 2*paramBits + 32
+	paramBits  = 4 + 2 + 16 + 16
+	// streamOverhead is what the hidden stream carries besides the payload
+	// and the reserved samples' low bits: the length and the tag.
+	streamOverhead = 16 + 8*tagBytes
+)
+
+// header says where everything is.
+type header struct {
+	r      int // reserved samples: header, then flags
+	l1, l2 int // stream bits in pass 1 and pass 2
+	p1, p2 params
+}
+
+// fields are the header's bits before the check, padded to whole bytes.
+func (h *header) fields() bitWriter {
+	var w bitWriter
+	w.uint(version, 8)
+	w.uint(uint64(h.r), 32)
+	w.uint(uint64(h.l1), 32)
+	w.uint(uint64(h.l2), 32)
+	for _, p := range []params{h.p1, h.p2} {
+		w.uint(uint64(p.k), 4)
+		w.uint(uint64(p.mode), 2)
+		w.uint(uint64(p.tn), 16)
+		w.uint(uint64(p.tp), 16)
+	}
+	return w
+}
+
+func (h *header) write(w *bitWriter, k *keys) {
+	f := h.fields()
+	r := bitReader{b: f.b, n: f.n}
+	for r.left() > 0 {
+		w.bit(r.bit())
+	}
+	w.bytes(k.mac("header", f.b)[:4])
+}
+
+func readHeader(r *bitReader, k *keys, g *geom) (header, error) {
+	var h header
+	if v := r.uint(8); v != version {
+		return h, errCorrupt
+	}
+	h.r = int(r.uint(32))
+	h.l1 = int(r.uint(32))
+	h.l2 = int(r.uint(32))
+	for _, p := range []*params{&h.p1, &h.p2} {
+		p.k = uint8(r.uint(4))
+		p.mode = uint8(r.uint(2))
+		p.tn = int32(r.uint(16))
+		p.tp = int32(r.uint(16))
+	}
+	var check [4]byte
+	binary.BigEndian.PutUint32(check[:], uint32(r.uint(32)))
+	if !hmac.Equal(check[:], k.mac("header", h.fields().b)[:4]) {
+		return h, errCorrupt
+	}
+	// The check passed, so these came from Embed; still bound them before
+	// they size anything.
+	if h.r < headerBits || h.r > maxReserved(g.n) {
+		return h, fmt.Errorf("%w: %d reserved samples in a %d-sample image", errCorrupt, h.r, g.n)
+	}
+	for _, p := range []struct {
+		pp params
+		l  int
+	}{{h.p1, h.l1}, {h.p2, h.l2}} {
+		if p.l == 0 {
+			continue
+		}
+		if !p.pp.valid(g.m) || p.l > int(p.pp.k)*g.n {
+			return h, fmt.Errorf("%w: pass settings %+v for %d bits", errCorrupt, p.pp, p.l)
+		}
+	}
+	l := h.l1 + h.l2
+	if l < streamOverhead+h.r || l > streamOverhead+h.r+8*MaxPayload || (l-streamOverhead-h.r)%8 != 0 {
+		return h, fmt.Errorf("%w: stream of %d bits with %d reserved", errCorrupt, l, h.r)
+	}
+	return h, nil
+}
+
+func (pp params) valid(m int32) bool {
+	return pp.k >= 1 && pp.k <= maxK && pp.mode <= 3 && pp.tn >= 0 && pp.tp >= 0 &&
+		pp.tn+pp.tp >= 1 && pp.tn <= m && pp.tp <= m
+}
+
+// maxReserved bounds the header and flag samples: half the image.
+func maxReserved(n int) int { return n / 2 }
+
+// reserved returns the first r samples of the keyed sequence of distinct
+// positions that holds the header and flags, and their set.
+func reserved(pos [32]byte, n, r int) ([]uint32, bitset) {
+	set := newBitset(n)
+	list := make([]uint32, 0, r)
+	g := newPRNG(pos, "reserved")
+	for len(list) < r {
+		i := uint32(g.below(uint64(n)))
+		if !set.has(i) {
+			set.set(i)
+			list = append(list, i)
+		}
+	}
+	return list, set
+}
+
+// digest binds the tag to the original image: geometry and every sample.
+func digest(im *medimg.Image) []byte {
+	h := sha256.New()
+	var b [8]byte
+	put := func(v int) {
+		binary.BigEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	put(im.Width)
+	put(im.Height)
+	put(im.Frames)
+	put(im.Channels)
+	put(im.BitsAllocated)
+	put(im.BitsStored)
+	if im.Signed {
+		put(1)
+	} else {
+		put(0)
+	}
+	writeSamples(h, im.Pix)
+	return h.Sum(nil)
+}
+
+func writeSamples(h hash.Hash, pix []int32) {
+	buf := make([]byte, 0, 4096)
+	for _, v := range pix {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(v))
+		if len(buf) == cap(buf) {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	h.Write(buf)
+}
+
+func markTag(k *keys, payload, dig []byte) []byte {
+	var n [2]byte
+	binary.BigEndian.PutUint16(n[:], uint16(len(payload)))
+	return k.mac("tag", n[:], payload, dig)[:tagBytes]
+}
+
+// offset copies the samples into [0, m], where the arithmetic needs no signs.
+func offset(im *medimg.Image) []int32 {
+	lo, _ := im.Range()
+	u := make([]int32, len(im.Pix))
+	for i, v := range im.Pix {
+		u[i] = v - lo
+	}
+	return u
+}
+
+func fromOffset(im *medimg.Image, u []int32) *medimg.Image {
+	lo, _ := im.Range()
+	out := *im
+	out.Pix = make([]int32, len(u))
+	for i, v := range u {
+		out.Pix[i] = v + lo
+	}
+	return &out
+}
+
+// Embed hides payload in a copy of im at positions chosen by key (KeySize
+// bytes) and returns the copy; im is not modified. Extract with the same key
+// gives back payload and im exactly. A payload that does not fit gives an
+// error wrapping ErrCapacity.
+func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	k, err := deriveKeys(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(payload) > MaxPayload {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrCapacity, len(payload), MaxPayload)
+	}
+	g := geomOf(im)
+	u := offset(im)
+	e := newEmbedder(&g, &k, u)
+	if have := e.upperBound(); 8*len(payload)+streamOverhead+2*headerBits > have {
+		return nil, fmt.Errorf("%w: %d-byte payload needs %d bits, the %d×%d×%d×%d image carries at most %d",
+			ErrCapacity, len(payload), 8*len(payload)+streamOverhead+2*headerBits, im.Width, im.Height, im.Frames, im.Channels, have)
+	}
+	t := markTag(&k, payload, digest(im))
+	if err := e.run(payload, t); err != nil {
+		return nil, err
+	}
+	return fromOffset(im, u), nil
+}
+
+// Extract finds the mark that Embed made with key in marked and returns the
+// payload and the original image. A wrong key, an unmarked image or one
+// altered after marking gives an error, never a wrong payload or image.
+func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg.Image, err error) {
+	if err := marked.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("embed: %w", err)
+	}
+	k, err := deriveKeys(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := geomOf(marked)
+	if maxReserved(g.n) < headerBits {
+		return nil, nil, fmt.Errorf("%w: %d samples cannot hold a header", errCorrupt, g.n)
+	}
+	u := offset(marked)
+
+	// The header lies in the low bits of the first reserved samples; their
+	// positions depend only on the key, so they can be read first.
+	first, _ := reserved(k.pos, g.n, headerBits)
+	var hw bitWriter
+	for _, i := range first {
+		hw.bit(uint32(u[i]))
+	}
+	hr := bitReader{b: hw.b, n: hw.n}
+	h, err := readHeader(&hr, &k, &g)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, res := reserved(k.pos, g.n, h.r)
+	var fw bitWriter
+	for _, i := range list[headerBits:] {
+		fw.bit(uint32(u[i]))
+	}
+	flags := bitReader{b: fw.b, n: fw.n}
+
+	// Undo pass 2 (its contexts are pass 1's output, as when it was made),
+	// then pass 1 (its contexts are the now restored colour 1).
+	var s1, s2 bitWriter
+	if h.l2 > 0 {
+		ord, pred := g.order(u, res, g.colour(k.pos, 1))
+		if err := extractPass(u, g.m, pass{ord, pred}, h.p2, h.l2, &flags, &s2); err != nil {
+			return nil, nil, err
+		}
+	}
+	if h.l1 > 0 {
+		ord, pred := g.order(u, res, g.colour(k.pos, 0))
+		if err := extractPass(u, g.m, pass{ord, pred}, h.p1, h.l1, &flags, &s1); err != nil {
+			return nil, nil, err
+		}
+	}
+	for j := 0; j < s2.n; j++ {
+		s1.bit(uint32(s2.b[j/8] >> (7 - j%8)))
+	}
+	s := bitReader{b: s1.b, n: s1.n}
+	n := int(s.uint(16))
+	if streamOverhead+h.r+8*n != s.n {
+		return nil, nil, fmt.Errorf("%w: payload length %d does not match a %d-bit stream", errCorrupt, n, s.n)
+	}
+	payload = make([]byte, n)
+	for j := range payload {
+		payload[j] = byte(s.uint(8))
+	}
+	for _, i := range list {
+		u[i] = withLow(u[i], s.bit())
+	}
+	var got [tagBytes]byte
+	for j := range got {
+		got[j] = byte(s.uint(8))
+	}
+	original = fromOffset(marked, u)
+	if !hmac.Equal(got[:], markTag(&k, payload, digest(original))) {
+		return nil, nil, fmt.Errorf("%w: tag does not verify", errCorrupt)
+	}
+	return payload, original, nil
+}
+
+// Capacity is the most payload, in bits, that im could carry under key at the
+// most generous settings. It counts every sample that could be expanded and
+// ignores those held back at the ends of the range, so Embed may still refuse
+// a payload close to it; Embed alone decides.
+func Capacity(im *medimg.Image, key []byte) (bits int, err error) {
+	if err := im.Validate(); err != nil {
+		return 0, fmt.Errorf("embed: %w", err)
+	}
+	k, err := deriveKeys(key)
+	if err != nil {
+		return 0, err
+	}
+	g := geomOf(im)
+	e := newEmbedder(&g, &k, offset(im))
+	c := e.upperBound() - streamOverhead - 2*headerBits
+	return min(max(c, 0)/8*8, 8*MaxPayload), nil
+}

@@ -1,0 +1,98 @@
+package embed
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// KeySize is the length of the embedding key (K_bio).
+const KeySize = 32
+
+// keys are the independent secrets derived from K_bio, so that the positions
+// reveal nothing about the MAC key and the reverse.
+type keys struct {
+	pos    [32]byte // seeds the position generators
+	macKey [32]byte // keys the header check and the tag
+}
+
+func deriveKeys(key []byte) (keys, error) {
+	var k keys
+	if len(key) != KeySize {
+		return k, fmt.Errorf("embed: key is %d bytes, want %d", len(key), KeySize)
+	}
+	p, err := hkdf.Key(sha256.New, key, nil, "edge embed v1 positions", 32)
+	if err != nil {
+		return k, fmt.Errorf("embed: derive position key: %w", err)
+	}
+	m, err := hkdf.Key(sha256.New, key, nil, "edge embed v1 mac", 32)
+	if err != nil {
+		return k, fmt.Errorf("embed: derive mac key: %w", err)
+	}
+	copy(k.pos[:], p)
+	copy(k.macKey[:], m)
+	return k, nil
+}
+
+// mac returns HMAC-SHA256 under the MAC key of the label and the parts.
+func (k *keys) mac(label string, parts ...[]byte) []byte {
+	h := hmac.New(sha256.New, k.macKey[:])
+	h.Write([]byte(label))
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return h.Sum(nil)
+}
+
+// prng is SHA-256 in counter mode: block i is SHA-256(seed ‖ label ‖ i).
+// It is defined on bytes alone, so every architecture draws the same numbers.
+type prng struct {
+	in  []byte // seed ‖ label ‖ 8-byte counter
+	ctr uint64
+	buf [sha256.Size]byte
+	pos int
+}
+
+func newPRNG(seed [32]byte, label string) *prng {
+	in := make([]byte, 0, 32+len(label)+8)
+	in = append(in, seed[:]...)
+	in = append(in, label...)
+	in = append(in, make([]byte, 8)...)
+	return &prng{in: in, pos: sha256.Size}
+}
+
+func (r *prng) uint64() uint64 {
+	if r.pos+8 > sha256.Size {
+		binary.BigEndian.PutUint64(r.in[len(r.in)-8:], r.ctr)
+		r.ctr++
+		r.buf = sha256.Sum256(r.in)
+		r.pos = 0
+	}
+	v := binary.BigEndian.Uint64(r.buf[r.pos:])
+	r.pos += 8
+	return v
+}
+
+// below returns a uniform value in [0, n), n > 0, without modulo bias
+// (Lemire's multiply-and-reject).
+func (r *prng) below(n uint64) uint64 {
+	hi, lo := bits.Mul64(r.uint64(), n)
+	if lo < n {
+		thresh := -n % n
+		for lo < thresh {
+			hi, lo = bits.Mul64(r.uint64(), n)
+		}
+	}
+	return hi
+}
+
+// shuffle permutes s in place (Fisher–Yates).
+func (r *prng) shuffle(s []uint32) {
+	for i := len(s) - 1; i > 0; i-- {
+		j := r.below(uint64(i + 1))
+		s[i], s[j] = s[j], s[i]
+	}
+}

@@ -1,0 +1,175 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+)
+
+// params set how one pass changes prediction errors. With ẽ = s·e, where
+// e = x − p and the direction s is ±1: errors in [−tn, tp) are expanded to
+// ẽ·2^k + b and carry k bits b; larger ones move up by tp·(2^k−1), smaller
+// ones down by tn·(2^k−1), which keeps the three ranges apart.
+type params struct {
+	k      uint8 // bits per expanded sample, 1..maxK
+	mode   uint8 // direction: 0 up, 1 down, 2 up below mid-range else down, 3 the reverse
+	tn, tp int32
+}
+
+const maxK = 4
+
+// dir is the direction for a sample predicted as p. Choosing it from the
+// prediction lets samples near 0 move up and samples near full scale move
+// down, so flat regions at either end stay in range.
+func (pp params) dir(p, half int32) int32 {
+	switch pp.mode {
+	case 0:
+		return 1
+	case 1:
+		return -1
+	case 2:
+		if p < half {
+			return 1
+		}
+		return -1
+	default:
+		if p < half {
+			return -1
+		}
+		return 1
+	}
+}
+
+// reach returns how far a sample may move up and down for direction s.
+func (pp params) reach(s int32) (up, down int32) {
+	f := int32(1)<<pp.k - 1
+	up, down = pp.tp*f, pp.tn*f
+	if s < 0 {
+		up, down = down, up
+	}
+	return up, down
+}
+
+func (pp params) forward(e int32, b uint32) int32 {
+	f := int32(1)<<pp.k - 1
+	switch {
+	case e >= pp.tp:
+		return e + pp.tp*f
+	case e < -pp.tn:
+		return e - pp.tn*f
+	default:
+		return e<<pp.k | int32(b)
+	}
+}
+
+// inverse returns the original error, the bits carried and whether the sample was expanded.
+func (pp params) inverse(e int32) (int32, uint32, bool) {
+	f := int32(1)<<pp.k - 1
+	switch {
+	case e >= pp.tp<<pp.k:
+		return e - pp.tp*f, 0, false
+	case e < -pp.tn<<pp.k:
+		return e + pp.tn*f, 0, false
+	default:
+		return e >> pp.k, uint32(e) & uint32(f), true
+	}
+}
+
+// pass is one checkerboard colour in processing order.
+type pass struct {
+	ord  []uint32
+	pred []int32
+}
+
+type result struct {
+	dist  uint64 // sum of squared changes
+	flags int    // samples the extractor must ask about
+	ok    bool   // all bits placed (and under the bound)
+}
+
+// embedPass hides the bits of src in the samples of ps, in order, until src
+// runs dry. Samples whose original value is within reach of either end of the
+// range are left alone; a flag tells the extractor which of the samples it
+// finds in that zone were left alone (0) and which were changed (1).
+// With apply false nothing is written: this is how plans are priced. It gives
+// up as soon as the distortion exceeds bound.
+func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool, flags *bitWriter, bound uint64) result {
+	var r result
+	half := (m + 1) / 2
+	k := int(pp.k)
+	for idx := 0; idx < len(ps.ord) && src.left() > 0; idx++ {
+		i, p := ps.ord[idx], ps.pred[idx]
+		x := u[i]
+		s := pp.dir(p, half)
+		up, down := pp.reach(s)
+		if x > m-up || x < down {
+			r.flags++
+			if apply {
+				flags.bit(0)
+			}
+			continue
+		}
+		e := s * (x - p)
+		var b uint32
+		if e >= -pp.tn && e < pp.tp {
+			b = uint32(src.uint(k))
+		}
+		y := p + s*pp.forward(e, b)
+		d := uint64(int64(y-x) * int64(y-x))
+		r.dist += d
+		if r.dist > bound {
+			return r
+		}
+		if y > m-up || y < down {
+			r.flags++
+			if apply {
+				flags.bit(1)
+			}
+		}
+		if apply {
+			u[i] = y
+		}
+	}
+	r.ok = src.left() <= 0
+	return r
+}
+
+var errCorrupt = errors.New("embed: no valid mark for this key")
+
+// extractPass undoes embedPass: it restores the samples of ps and appends the
+// n bits they carried to out.
+func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader, out *bitWriter) error {
+	half := (m + 1) / 2
+	k := int(pp.k)
+	got := 0
+	idx := 0
+	for ; idx < len(ps.ord) && got < n; idx++ {
+		i, p := ps.ord[idx], ps.pred[idx]
+		y := u[i]
+		s := pp.dir(p, half)
+		up, down := pp.reach(s)
+		if y > m-up || y < down {
+			if flags.left() <= 0 {
+				return fmt.Errorf("%w: side information ends at sample %d", errCorrupt, i)
+			}
+			if flags.bit() == 0 {
+				continue
+			}
+		}
+		e, b, expanded := pp.inverse(s * (y - p))
+		if expanded {
+			for j := k - 1; j >= 0 && got < n; j-- {
+				out.bit(b >> j)
+				got++
+			}
+		}
+		x := p + s*e
+		if x < 0 || x > m {
+			return fmt.Errorf("%w: sample %d restores to %d, outside [0, %d]", errCorrupt, i, x, m)
+		}
+		u[i] = x
+	}
+	if got < n {
+		return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package embed
+
+import (
+	"fmt"
+	"math"
+)
+
+// embedder plans and makes one mark. It works on u, the image in the offset
+// domain, and changes it only when a plan is final.
+type embedder struct {
+	g     *geom
+	k     *keys
+	u     []int32
+	keyed [2][]uint32
+}
+
+func newEmbedder(g *geom, k *keys, u []int32) *embedder {
+	return &embedder{g: g, k: k, u: u}
+}
+
+func (e *embedder) colour(c int) []uint32 {
+	if e.keyed[c] == nil {
+		e.keyed[c] = e.g.colour(e.k.pos, c)
+	}
+	return e.keyed[c]
+}
+
+// run hides payload and tag. The reserved samples must hold the header and
+// one flag per sample in the zones near the range ends, and the flags are
+// known only after embedding, while the stream carries the reserved samples'
+// own low bits: so it plans with a guess of their number and plans again,
+// with more, when the flags outgrow it.
+func (e *embedder) run(payload, tagv []byte) error {
+	g := e.g
+	r := headerBits
+	for range 8 {
+		if r > maxReserved(g.n) {
+			break
+		}
+		list, res := reserved(e.k.pos, g.n, r)
+		var sw bitWriter
+		sw.uint(uint64(len(payload)), 16)
+		sw.bytes(payload)
+		for _, i := range list {
+			sw.bit(uint32(e.u[i]))
+		}
+		sw.bytes(tagv)
+
+		c := e.search(res, &sw)
+		if !c.ok {
+			return fmt.Errorf("%w: %d-byte payload needs %d bits, the %d×%d image with %d planes carries at most about %d",
+				ErrCapacity, len(payload), sw.n, g.w, g.h, g.n/(g.w*g.h), e.upperBound())
+		}
+		u := append([]int32(nil), e.u...)
+		var f1, f2 bitWriter
+		p1 := e.pass(u, res, 0)
+		embedPass(u, g.m, p1, c.p1, bitReader{b: sw.b, n: c.l1}, true, &f1, math.MaxUint64)
+		if c.l1 < sw.n {
+			p2 := e.pass(u, res, 1)
+			embedPass(u, g.m, p2, c.p2, bitReader{b: sw.b, n: sw.n, pos: c.l1}, true, &f2, math.MaxUint64)
+		}
+		need := headerBits + f1.n + f2.n
+		if need > r {
+			r = need + need/8 + 16
+			continue
+		}
+		h := header{r: r, l1: c.l1, l2: sw.n - c.l1, p1: c.p1, p2: c.p2}
+		var side bitWriter
+		h.write(&side, e.k)
+		for _, f := range []*bitWriter{&f2, &f1} {
+			fr := bitReader{b: f.b, n: f.n}
+			for fr.left() > 0 {
+				side.bit(fr.bit())
+			}
+		}
+		sr := bitReader{b: side.b, n: side.n}
+		for _, i := range list {
+			u[i] = withLow(u[i], sr.bit())
+		}
+		copy(e.u, u)
+		return nil
+	}
+	return fmt.Errorf("%w: side information for %d-byte payload outgrows the %d×%d image with %d planes",
+		ErrCapacity, len(payload), g.w, g.h, g.n/(g.w*g.h))
+}
+
+func (e *embedder) pass(u []int32, res bitset, c int) pass {
+	ord, pred := e.g.order(u, res, e.colour(c))
+	return pass{ord, pred}
+}
+
+type choice struct {
+	p1, p2 params
+	l1     int
+	dist   uint64
+	ok     bool
+}
+
+// splits are the shares of the stream, in quarters, tried in pass 1: all of
+// it first, which is best when the smooth samples of one colour suffice.
+var splits = [...]int{4, 3, 2, 1}
+
+// search finds the settings and split of the stream s between the two passes
+// with the least squared change.
+func (e *embedder) search(res bitset, s *bitWriter) choice {
+	g := e.g
+	best := choice{dist: math.MaxUint64}
+	p1 := e.pass(e.u, res, 0)
+	for _, q := range splits {
+		l1 := s.n * q / 4
+		c1, d1, ok := bestParams(e.u, g.m, p1, bitReader{b: s.b, n: l1}, best.dist)
+		if !ok {
+			continue
+		}
+		if l1 == s.n {
+			best = choice{p1: c1, l1: l1, dist: d1, ok: true}
+			continue
+		}
+		u1 := append([]int32(nil), e.u...)
+		embedPass(u1, g.m, p1, c1, bitReader{b: s.b, n: l1}, true, &bitWriter{}, math.MaxUint64)
+		p2 := e.pass(u1, res, 1)
+		c2, d2, ok := bestParams(u1, g.m, p2, bitReader{b: s.b, n: s.n, pos: l1}, best.dist-d1)
+		if ok && d1+d2 < best.dist {
+			best = choice{p1: c1, p2: c2, l1: l1, dist: d1 + d2, ok: true}
+		}
+	}
+	return best
+}
+
+// windows lists the candidate window sizes tp: every small one, then
+// growing by a quarter, up to m.
+func windows(m int32) []int32 {
+	var ts []int32
+	for t := int32(1); t <= m; {
+		ts = append(ts, t)
+		if t < 6 {
+			t++
+		} else {
+			t += t / 4
+		}
+	}
+	return ts
+}
+
+// patience is how many wider windows are priced after the last improvement:
+// the cost of a window first falls (fewer samples are needed) and then rises
+// (each expansion moves further).
+const patience = 3
+
+// errHist counts the prediction errors of a pass, both as they are (e, for
+// the fixed directions) and turned by the prediction-chosen direction (for
+// modes 2 and 3), clipped to ±lim, as prefix sums.
+type errHist struct {
+	lim      int32
+	plain, s []int
+}
+
+func newErrHist(u []int32, m int32, ps pass, lim int32) errHist {
+	h := errHist{lim: lim, plain: make([]int, 2*lim+2), s: make([]int, 2*lim+2)}
+	half := (m + 1) / 2
+	for idx, i := range ps.ord {
+		p := ps.pred[idx]
+		d := u[i] - p
+		h.plain[min(max(d, -lim), lim)+lim+1]++
+		if p >= half {
+			d = -d
+		}
+		h.s[min(max(d, -lim), lim)+lim+1]++
+	}
+	for j := 1; j < len(h.plain); j++ {
+		h.plain[j] += h.plain[j-1]
+		h.s[j] += h.s[j-1]
+	}
+	return h
+}
+
+// count is how many errors lie in [a, b], a ≤ b inside ±lim.
+func count(pre []int, lim, a, b int32) int {
+	a, b = max(a, -lim), min(b, lim)
+	if a > b {
+		return 0
+	}
+	return pre[b+lim+1] - pre[a+lim]
+}
+
+// expandable bounds from above the samples pp expands (those held back
+// near the range ends are not subtracted).
+func (h *errHist) expandable(pp params) int {
+	switch pp.mode {
+	case 0:
+		return count(h.plain, h.lim, -pp.tn, pp.tp-1)
+	case 1:
+		return count(h.plain, h.lim, -pp.tp+1, pp.tn)
+	case 2:
+		return count(h.s, h.lim, -pp.tn, pp.tp-1)
+	default:
+		return count(h.s, h.lim, -pp.tp+1, pp.tn)
+	}
+}
+
+// bestParams prices the settings that could carry src's bits in pass ps and
+// returns the cheapest, if any is cheaper than bound. For each number of bits
+// per sample, direction and window shape it starts from the narrowest window
+// the error histogram allows and widens it while that keeps paying.
+func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64) (params, uint64, bool) {
+	need := src.left()
+	if need <= 0 {
+		return params{}, 0, true
+	}
+	h := newErrHist(u, m, ps, m+1)
+	ts := windows(m)
+	var best params
+	found := false
+	for k := uint8(1); k <= maxK && int32(1)<<k-1 <= m; k++ {
+		f := int32(1)<<k - 1
+		for mode := uint8(0); mode < 4; mode++ {
+			for shape := int32(1); shape >= 0; shape-- {
+				misses := 0
+				for _, tp := range ts {
+					pp := params{k: k, mode: mode, tn: tp - shape, tp: tp}
+					if tp > 1 && tp*f >= m {
+						break
+					}
+					if int(k)*h.expandable(pp) < need {
+						continue
+					}
+					r := embedPass(u, m, ps, pp, src, false, nil, bound)
+					if r.ok && r.dist < bound {
+						best, bound, found = pp, r.dist, true
+						misses = 0
+					} else if misses++; misses >= patience {
+						break
+					}
+				}
+			}
+		}
+	}
+	return best, bound, found
+}
+
+// upperBound estimates the most stream bits the image can carry: every
+// expandable sample that stays in range, for a few generous settings, with
+// colour 1 predicted from the unmarked colour 0.
+func (e *embedder) upperBound() int {
+	g := e.g
+	res := newBitset(g.n)
+	ps := [2]pass{e.pass(e.u, res, 0), e.pass(e.u, res, 1)}
+	best := 0
+	half := (g.m + 1) / 2
+	for k := uint8(1); k <= maxK; k++ {
+		for t := int32(1); t*(int32(1)<<k-1) < g.m || t == 1; t *= 4 {
+			pp := params{k: k, mode: 2, tn: t, tp: t}
+			bitsum := 0
+			for _, p := range ps {
+				for idx, i := range p.ord {
+					x, pr := e.u[i], p.pred[idx]
+					s := pp.dir(pr, half)
+					up, down := pp.reach(s)
+					if d := s * (x - pr); x <= g.m-up && x >= down && d >= -t && d < t {
+						bitsum += int(k)
+					}
+				}
+			}
+			best = max(best, bitsum)
+			if t*(int32(1)<<k-1) >= g.m {
+				break
+			}
+		}
+	}
+	return best
+}

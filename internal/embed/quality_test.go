@@ -1,0 +1,76 @@
+package embed
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"edge/internal/quality"
+)
+
+// payload280 is a stand-in for the real payload: 280 bytes that look random.
+func payload280(seed byte) []byte {
+	var p []byte
+	for i := byte(0); len(p) < 280; i++ {
+		s := sha256.Sum256([]byte{seed, i})
+		p = append(p, s[:]...)
+	}
+	return p[:280]
+}
+
+func testKey(seed byte) []byte {
+	s := sha256.Sum256([]byte{'k', seed})
+	return s[:]
+}
+
+// TestSampleImages marks every shared sample image with a 280-byte payload,
+// checks the exact round trip and the quality targets, and logs the table.
+func TestSampleImages(t *testing.T) {
+	ss := samples(t)
+	payload, key := payload280(1), testKey(1)
+	var sum float64
+	t.Logf("%-30s %10s %6s %9s %9s %8s %6s", "image", "geometry", "bits", "PSNR dB", "SSIM", "changed", "ms")
+	for _, s := range ss {
+		start := time.Now()
+		m, err := Embed(s.im, payload, key)
+		if err != nil {
+			t.Errorf("%s: %v", s.name, err)
+			continue
+		}
+		ms := time.Since(start).Milliseconds()
+		got, orig, err := Extract(m, key)
+		if err != nil {
+			t.Errorf("%s: extract: %v", s.name, err)
+			continue
+		}
+		if !bytes.Equal(got, payload) || !bytes.Equal(orig.RawBytes(), s.im.RawBytes()) {
+			t.Errorf("%s: round trip not exact", s.name)
+		}
+		psnr, ssim := quality.PSNR(s.im, m), quality.SSIM(s.im, m)
+		changed := 0
+		for i, v := range m.Pix {
+			if v != s.im.Pix[i] {
+				changed++
+			}
+		}
+		sum += psnr
+		t.Logf("%-30s %10s %6d %9.2f %9.6f %8d %6d", s.name,
+			fmt.Sprintf("%dx%dx%d", s.im.Width, s.im.Height, s.im.Channels), s.im.BitsStored, psnr, ssim, changed, ms)
+		if psnr < 54 || math.IsNaN(psnr) {
+			t.Errorf("%s: PSNR %.2f dB < 54", s.name, psnr)
+		}
+		if ssim < 0.999 {
+			t.Errorf("%s: SSIM %.6f < 0.999", s.name, ssim)
+		}
+	}
+	if len(ss) > 0 {
+		avg := sum / float64(len(ss))
+		t.Logf("mean PSNR %.2f dB over %d images", avg, len(ss))
+		if avg < 58 {
+			t.Errorf("mean PSNR %.2f dB < 58", avg)
+		}
+	}
+}

@@ -1,0 +1,11 @@
+// Package quality measures how far a marked image is from its original: PSNR
+// and SSIM with the peak taken from the image's bits stored (2^bits − 1), as
+// the paper reports them. The figures are floats for reporting only; no
+// decision that must be the same on every architecture depends on them.
+//
+// SSIM is computed per plane (each channel of each frame) with an 11×11
+// Gaussian window (σ = 1.5), C1 = (0.01·peak)², C2 = (0.03·peak)², and the
+// window truncated and renormalised at the image border, so that planes
+// smaller than the window are measured too; the result is the mean over all
+// samples of all planes.
+package quality
