@@ -15,7 +15,16 @@ type Encoder struct {
 	m     model
 	plane []int32
 	hdr   []byte
+	// recordLimit overrides defaultRecordLimit (tests set it to reach the
+	// second model pass).
+	recordLimit int
 }
+
+// defaultRecordLimit is the largest image, in samples, whose symbols are
+// recorded during the counting pass (about 4 bytes each) instead of being
+// produced again by a second run of the model. Recording halves the encoding
+// time; the limit keeps a large multi-frame series from doubling its memory.
+const defaultRecordLimit = 1 << 23
 
 // NewEncoder returns an Encoder writing to w.
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
@@ -23,19 +32,32 @@ func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
 // Reset makes e write to w, keeping its buffers.
 func (e *Encoder) Reset(w io.Writer) { e.w = w }
 
-// sink receives the symbols of a plane: the first pass counts them, the
-// second writes them with the codes built from the counts. Running the model
-// twice costs less than storing every symbol between the passes.
+// sink receives the symbols of the model: the counting pass counts them (and
+// records them when the image is small enough), then they are written with
+// the codes built from the counts, replayed from the record or produced by a
+// second run of the model.
 type sink struct {
 	counting bool
+	record   bool
 	hist     [numTables][]uint64
 	tabs     [numTables]encTable
 	b        builder
 	w        bitWriter
+	syms     []uint32 // recorded symbols, see recordSym
 }
 
-func (s *sink) startCounting() {
-	s.counting = true
+// A recorded symbol is one uint32: table (6 bits), token (7 bits), extra-bit
+// count (5 bits), and the extra bits themselves in the top 14 when they fit,
+// else in the next word. Table recValue marks a plane's spread, its value in
+// the next word.
+const (
+	recValue     = 63
+	recExtraBits = 14
+)
+
+func (s *sink) startCounting(record bool) {
+	s.counting, s.record = true, record
+	s.syms = s.syms[:0]
 	for t := range s.hist {
 		n := regAlphabet
 		if t == tabRun {
@@ -46,26 +68,59 @@ func (s *sink) startCounting() {
 	}
 }
 
-func (s *sink) put(tab int, tok uint32) {
+// putValue codes v ≥ 0 as token+offset of table tab and its extra bits.
+func (s *sink) putValue(tab int, v uint32, offset uint32) {
+	tok, ex, nb := token(v)
+	tok += offset
 	if s.counting {
 		s.hist[tab][tok]++
+		if s.record {
+			if nb <= recExtraBits {
+				s.syms = append(s.syms, uint32(tab)|tok<<6|uint32(nb)<<13|ex<<18)
+			} else {
+				s.syms = append(s.syms, uint32(tab)|tok<<6|uint32(nb)<<13, ex)
+			}
+		}
 		return
 	}
 	t := &s.tabs[tab]
 	s.w.write(t.code[tok], uint(t.len[tok]))
+	s.w.write(ex, nb)
 }
 
-func (s *sink) extra(v uint32, nb uint) {
-	if !s.counting {
-		s.w.write(v, nb)
+// putSpread sends a plane's value spread.
+func (s *sink) putSpread(v uint32) {
+	switch {
+	case !s.counting:
+		s.w.expGolomb(v)
+	case s.record:
+		s.syms = append(s.syms, recValue, v)
 	}
 }
 
-// putValue codes v ≥ 0 as a token of table tab and its extra bits.
-func (s *sink) putValue(tab int, v uint32, offset uint32) {
-	tok, ex, nb := token(v)
-	s.put(tab, tok+offset)
-	s.extra(ex, nb)
+// replay writes the recorded symbols.
+func (s *sink) replay() {
+	syms := s.syms
+	for i := 0; i < len(syms); i++ {
+		e := syms[i]
+		tab := e & 63
+		if tab == recValue {
+			i++
+			s.w.expGolomb(syms[i])
+			continue
+		}
+		tok, nb := e>>6&127, uint(e>>13&31)
+		t := &s.tabs[tab]
+		s.w.write(t.code[tok], uint(t.len[tok]))
+		if nb > 0 {
+			ex := e >> 18
+			if nb > recExtraBits {
+				i++
+				ex = syms[i]
+			}
+			s.w.write(ex, nb)
+		}
+	}
 }
 
 // Encode writes im as one stream. It validates im first and writes nothing
@@ -77,9 +132,13 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 	if err := checkPhotometric(im.Photometric); err != nil {
 		return err
 	}
+	limit := e.recordLimit
+	if limit == 0 {
+		limit = defaultRecordLimit
+	}
 	s := &e.s
-	s.startCounting()
-	e.codePlanes(im, nil)
+	s.startCounting(im.Samples() <= limit)
+	e.codePlanes(im)
 	for t := range s.tabs {
 		s.b.build(&s.tabs[t], s.hist[t])
 	}
@@ -88,7 +147,11 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 	for t := range s.tabs {
 		writeTable(&s.w, &s.tabs[t], s.hist[t])
 	}
-	e.codePlanes(im, &s.w)
+	if s.record {
+		s.replay()
+	} else {
+		e.codePlanes(im)
+	}
 	s.w.flush()
 	return e.write(kindPredictive, im, s.w.buf)
 }
@@ -109,27 +172,26 @@ func (e *Encoder) write(kind byte, im *medimg.Image, body []byte) error {
 // codePlanes runs the model over every plane of im: each frame's gray plane,
 // or for three channels G, R−G and B−G (the differences take out what the
 // colours share; they need one more bit of range, which the model's modular
-// residuals absorb). Before each plane its value spread goes into the stream
-// (when w is not nil) because the model's thresholds depend on it.
-func (e *Encoder) codePlanes(im *medimg.Image, w *bitWriter) {
+// residuals absorb).
+func (e *Encoder) codePlanes(im *medimg.Image) {
 	lo, hi := im.Range()
 	n := im.Width * im.Height
 	for f := 0; f < im.Frames; f++ {
 		pix := im.Pix[f*n*im.Channels : (f+1)*n*im.Channels]
 		if im.Channels == 1 {
-			e.codePlane(pix, im.Width, im.Height, lo, hi, w)
+			e.codePlane(pix, im.Width, im.Height, lo, hi)
 			continue
 		}
 		e.plane = resize(e.plane, n)
 		for i := range n {
 			e.plane[i] = pix[3*i+1]
 		}
-		e.codePlane(e.plane, im.Width, im.Height, lo, hi, w)
+		e.codePlane(e.plane, im.Width, im.Height, lo, hi)
 		for _, ch := range []int{0, 2} {
 			for i := range n {
 				e.plane[i] = pix[3*i+ch] - pix[3*i+1]
 			}
-			e.codePlane(e.plane, im.Width, im.Height, lo-hi, hi-lo, w)
+			e.codePlane(e.plane, im.Width, im.Height, lo-hi, hi-lo)
 		}
 	}
 }
@@ -143,13 +205,12 @@ func spread(p []int32) int32 {
 	return mx - mn
 }
 
-// codePlane is the model's walk over one plane; decodePlane mirrors it.
-func (e *Encoder) codePlane(p []int32, w, h int, lo, hi int32, bw *bitWriter) {
+// codePlane is the model's walk over one plane; decodePlane mirrors it. The
+// plane's value spread goes first because the model's thresholds depend on it.
+func (e *Encoder) codePlane(p []int32, w, h int, lo, hi int32) {
 	s, m := &e.s, &e.m
 	maxval := spread(p)
-	if bw != nil {
-		bw.expGolomb(uint32(maxval))
-	}
+	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
@@ -167,7 +228,7 @@ func (e *Encoder) codePlane(p []int32, w, h int, lo, hi int32, bw *bitWriter) {
 					r++
 				}
 				if x+r == w {
-					s.put(tabRun, 0)
+					s.putValue(tabRun, 0, 0) // token 0, no extra bits: the run ends the row
 					break
 				}
 				s.putValue(tabRun, uint32(r), 1)

@@ -136,3 +136,45 @@ func geometry(im *medimg.Image) string {
 	return fmt.Sprintf("%dx%d frames=%d channels=%d bits=%d/%d signed=%v %q",
 		im.Width, im.Height, im.Frames, im.Channels, im.BitsStored, im.BitsAllocated, im.Signed, im.Photometric)
 }
+
+// TestSecondPassMatchesRecord checks the two ways the encoder writes symbols
+// (replaying the counting pass's record, or running the model again for
+// images above the record limit) give the same bytes.
+func TestSecondPassMatchesRecord(t *testing.T) {
+	var recorded, rerun bytes.Buffer
+	rec := NewEncoder(&recorded)
+	again := NewEncoder(&rerun)
+	again.recordLimit = -1
+	for name, im := range edgeCases() {
+		recorded.Reset()
+		rerun.Reset()
+		if err := rec.Encode(im); err != nil {
+			t.Fatal(err)
+		}
+		if err := again.Encode(im); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(recorded.Bytes(), rerun.Bytes()) {
+			t.Errorf("%s: recorded symbols give %d bytes, a second model pass %d different ones", name, recorded.Len(), rerun.Len())
+		}
+	}
+}
+
+// TestLongRunsRecorded covers runs whose extra bits do not fit a record word.
+func TestLongRunsRecorded(t *testing.T) {
+	im := testImage(1<<17+5, 2, 1, 1, 8, 8, false, func(_, y, x, _ int) int32 {
+		if y == 1 && x == 1<<17 {
+			return 9
+		}
+		return 3
+	})
+	var buf bytes.Buffer
+	if err := NewEncoder(&buf).Encode(im); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewDecoder(&buf, Limits{}).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalImages(t, got, im)
+}
