@@ -18,8 +18,12 @@
 // prints sit within a few 1e-4 of 1 and the threshold would be a fragile
 // 0.9998. Removing the cohort mean and dividing by the cohort spread (floored
 // at a tenth of the mean spread, so a unit the cohort never moves cannot
-// dominate) spreads the scores over a usable range and, measured on the
-// 8-finger set, separates fingers better (see the README).
+// dominate) spreads the scores over a usable range and separates fingers
+// better: on the 8-finger × 8-impression set with the untrained (seeded)
+// int8 ResNet152 of "edge model build", EER 15.0 % raw and 8.6 % standardised.
+// The gain is not the cohort recognising its own fingers: fitted on four
+// fingers and tested on the other four (fp32, both halves pooled), EER is
+// 6.7 % against 15.0 % raw.
 //
 // # Calibration
 //
