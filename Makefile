@@ -7,6 +7,10 @@ GOBIN    := $(shell $(GO) env GOPATH)/bin
 BIN      := bin
 EDGE     := $(BIN)/edge
 MODEL    := models/resnet152-int8.onnx
+MODEL32  := models/resnet152-fp32.onnx
+# Activations are calibrated on real prints where the shared data is present,
+# else on synthetic ones.
+CALIB    := $(wildcard ../shared/data/fingerprints/multi-impression)
 DEMO     := out/demo
 
 .PHONY: all build deps ort model samples test check unit cross demo bench fuzz clean
@@ -23,9 +27,13 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(EDGE) ./cmd/edge
 
-$(MODEL): | build ort
+# Both models: the fp32 one is what the int8 one is checked against.
+$(MODEL32): | build ort
 	@mkdir -p models
-	$(EDGE) model build --out $@
+	$(EDGE) model build --fp32 --out $@
+
+$(MODEL): $(MODEL32)
+	$(EDGE) model quantize --in $(MODEL32) --out $@ $(if $(CALIB),--calib $(CALIB))
 
 model: $(MODEL)
 
@@ -45,11 +53,12 @@ unit:
 
 cross: build
 	@sh scripts/cross-test.sh
+	@sh scripts/qemu-infer-test.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-demo: deps ort build samples
+demo: deps ort build samples model
 	@sh scripts/demo.sh
 
 clean:
