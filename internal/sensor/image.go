@@ -99,7 +99,13 @@ func (d *Dev) UpImage(ctx context.Context, progress func(Progress)) (*image.Gray
 			lastRel  int64
 		)
 		for {
-			f, at, size, err := d.rd.next(ctx, time.Now().Add(d.opts.Timeout))
+			wait := d.opts.Timeout
+			if d.rd.received()-base >= int64(n)*stride-maxSlip {
+				// Every byte of the try is in: what is missing was lost on
+				// the line, and waiting longer brings nothing.
+				wait = min(wait, d.opts.Quiet+d.byteTime(32))
+			}
+			f, at, size, err := d.rd.next(ctx, time.Now().Add(wait))
 			if errors.Is(err, ErrTimeout) {
 				last = fmt.Errorf("image packets stopped after byte %d of the try: %w", lastRel, err)
 				break
@@ -206,4 +212,14 @@ func (d *Dev) Capture(ctx context.Context, touch Toucher, progress func(Progress
 		}
 	}
 	return d.UpImage(ctx, progress)
+}
+
+// byteTime is how long n bytes take on the line at the module's rate (or
+// at 9,600 baud, the slowest, before ReadSysPara said).
+func (d *Dev) byteTime(n int) time.Duration {
+	baud := d.baud
+	if baud == 0 {
+		baud = 9600
+	}
+	return time.Duration(n) * 10 * time.Second / time.Duration(baud)
 }

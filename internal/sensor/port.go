@@ -151,3 +151,6 @@ func (rd *reader) reset() {
 	rd.discard(rd.w - rd.r)
 	rd.r, rd.w = 0, 0
 }
+
+// received is the stream offset just past the last byte read from the port.
+func (rd *reader) received() int64 { return rd.off + int64(rd.w-rd.r) }

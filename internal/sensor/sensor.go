@@ -70,6 +70,7 @@ type Dev struct {
 	opts       Opts
 	rd         *reader
 	packetSize int // from ReadSysPara; 0 until read
+	baud       int // from ReadSysPara; 0 until read
 }
 
 // New returns a driver for the module on p; nil opts means DefaultOpts. It
@@ -198,7 +199,7 @@ func (d *Dev) ReadSysPara(ctx context.Context) (SysPara, error) {
 	if err != nil {
 		return SysPara{}, err
 	}
-	d.packetSize = sp.PacketSize
+	d.packetSize, d.baud = sp.PacketSize, sp.Baud
 	return sp, nil
 }
 

@@ -230,6 +230,7 @@ const headerLen = 9
 func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 	s.stats.Commands++
 	cmd, args := p[0], p[1:]
+	w.next = time.Time{} // the line was idle while the command came in
 	if !s.verified && cmd != 0x13 {
 		return s.ack(ctx, w, sensor.PasswordRequired)
 	}
@@ -372,12 +373,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // pacedWriter sends no faster than the line rate: 10 bits a byte (start, 8
-// data, stop), in slices of about a millisecond so the reader sees bytes
-// arrive as it would from a UART.
+// data, stop), in slices of a few milliseconds so the reader sees bytes
+// arrive as they would from a UART. The schedule starts afresh with each
+// answer (and after a stall) and is absolute within it: a late wake-up is
+// made up by the next slices, so an answer of n bytes takes n·10/baud
+// seconds, no less and, timer slack and load aside, no more.
 type pacedWriter struct {
 	w    io.Writer
 	baud int
-	next time.Time // when the line is free again
+	next time.Time // when the line is free again; zero: idle
 }
 
 func (p *pacedWriter) write(ctx context.Context, b []byte) error {
@@ -389,15 +393,20 @@ func (p *pacedWriter) write(ctx context.Context, b []byte) error {
 	for len(b) > 0 {
 		n := min(step*8, len(b))
 		now := time.Now()
-		if p.next.Before(now) {
+		if p.next.IsZero() {
 			p.next = now
-		} else if err := sleep(ctx, p.next.Sub(now)); err != nil {
-			return err
+		}
+		// A slice is handed over when its last byte would have left a
+		// UART, never earlier.
+		p.next = p.next.Add(time.Duration(n) * 10 * time.Second / time.Duration(p.baud))
+		if p.next.After(now) {
+			if err := sleep(ctx, p.next.Sub(now)); err != nil {
+				return err
+			}
 		}
 		if _, err := p.w.Write(b[:n]); err != nil {
 			return fmt.Errorf("sim: write: %w", err)
 		}
-		p.next = p.next.Add(time.Duration(n) * 10 * time.Second / time.Duration(p.baud))
 		b = b[n:]
 	}
 	return nil
