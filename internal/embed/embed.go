@@ -23,39 +23,50 @@ const (
 	version  = 1
 	tagBytes = 8
 	// headerBits is the fixed header read from the first reserved samples:
-	// version, R, L1, L2, two pass settings and a 32-bit keyed check.
-	headerBits = 8 + 32 + 32 + 32 + 2*paramBits + 32
-	paramBits  = 4 + 2 + 16 + 16
+	// version, R, payload length, L1, two pass settings and a keyed check.
+	headerBits = 4 + 30 + 16 + 30 + 2*paramBits + 32
+	// paramBits: k−1, mode, window index, tp−tn.
+	paramBits = 2 + 2 + 6 + 1
 	// streamOverhead is what the hidden stream carries besides the payload
-	// and the reserved samples' low bits: the length and the tag.
-	streamOverhead = 16 + 8*tagBytes
+	// and the reserved samples' low bits: the tag.
+	streamOverhead = 8 * tagBytes
 )
 
 // header says where everything is.
 type header struct {
 	r      int // reserved samples: header, then flags
-	l1, l2 int // stream bits in pass 1 and pass 2
+	n      int // payload bytes
+	l1     int // stream bits in pass 1; pass 2 has the rest
 	p1, p2 params
 }
 
+// streamBits is the length of the hidden stream: payload, the reserved
+// samples' original low bits, tag.
+func streamBits(n, r int) int { return 8*n + r + streamOverhead }
+
 // fields are the header's bits before the check, padded to whole bytes.
-func (h *header) fields() bitWriter {
+func (h *header) fields(m int32) bitWriter {
 	var w bitWriter
-	w.uint(version, 8)
-	w.uint(uint64(h.r), 32)
-	w.uint(uint64(h.l1), 32)
-	w.uint(uint64(h.l2), 32)
+	w.uint(version, 4)
+	w.uint(uint64(h.r), 30)
+	w.uint(uint64(h.n), 16)
+	w.uint(uint64(h.l1), 30)
+	ts := windows(m)
 	for _, p := range []params{h.p1, h.p2} {
-		w.uint(uint64(p.k), 4)
+		idx := 0
+		for idx < len(ts)-1 && ts[idx] < p.tp {
+			idx++
+		}
+		w.uint(uint64(max(p.k, 1)-1), 2)
 		w.uint(uint64(p.mode), 2)
-		w.uint(uint64(p.tn), 16)
-		w.uint(uint64(p.tp), 16)
+		w.uint(uint64(idx), 6)
+		w.uint(uint64(p.tp-p.tn), 1)
 	}
 	return w
 }
 
-func (h *header) write(w *bitWriter, k *keys) {
-	f := h.fields()
+func (h *header) write(w *bitWriter, k *keys, m int32) {
+	f := h.fields(m)
 	r := bitReader{b: f.b, n: f.n}
 	for r.left() > 0 {
 		w.bit(r.bit())
@@ -65,21 +76,29 @@ func (h *header) write(w *bitWriter, k *keys) {
 
 func readHeader(r *bitReader, k *keys, g *geom) (header, error) {
 	var h header
-	if v := r.uint(8); v != version {
+	if v := r.uint(4); v != version {
 		return h, errCorrupt
 	}
-	h.r = int(r.uint(32))
-	h.l1 = int(r.uint(32))
-	h.l2 = int(r.uint(32))
+	h.r = int(r.uint(30))
+	h.n = int(r.uint(16))
+	h.l1 = int(r.uint(30))
+	ts := windows(g.m)
+	bad := false
 	for _, p := range []*params{&h.p1, &h.p2} {
-		p.k = uint8(r.uint(4))
+		p.k = uint8(r.uint(2)) + 1
 		p.mode = uint8(r.uint(2))
-		p.tn = int32(r.uint(16))
-		p.tp = int32(r.uint(16))
+		idx := int(r.uint(6))
+		shape := int32(r.uint(1))
+		if idx >= len(ts) {
+			bad = true
+			continue
+		}
+		p.tp = ts[idx]
+		p.tn = p.tp - shape
 	}
 	var check [4]byte
 	binary.BigEndian.PutUint32(check[:], uint32(r.uint(32)))
-	if !hmac.Equal(check[:], k.mac("header", h.fields().b)[:4]) {
+	if bad || !hmac.Equal(check[:], k.mac("header", h.fields(g.m).b)[:4]) {
 		return h, errCorrupt
 	}
 	// The check passed, so these came from Embed; still bound them before
@@ -87,20 +106,17 @@ func readHeader(r *bitReader, k *keys, g *geom) (header, error) {
 	if h.r < headerBits || h.r > maxReserved(g.n) {
 		return h, fmt.Errorf("%w: %d reserved samples in a %d-sample image", errCorrupt, h.r, g.n)
 	}
+	l := streamBits(h.n, h.r)
+	if h.l1 > l {
+		return h, fmt.Errorf("%w: pass 1 carries %d of %d bits", errCorrupt, h.l1, l)
+	}
 	for _, p := range []struct {
 		pp params
 		l  int
-	}{{h.p1, h.l1}, {h.p2, h.l2}} {
-		if p.l == 0 {
-			continue
-		}
-		if !p.pp.valid(g.m) || p.l > int(p.pp.k)*g.n {
+	}{{h.p1, h.l1}, {h.p2, l - h.l1}} {
+		if p.l > 0 && (!p.pp.valid(g.m) || p.l > int(p.pp.k)*g.n) {
 			return h, fmt.Errorf("%w: pass settings %+v for %d bits", errCorrupt, p.pp, p.l)
 		}
-	}
-	l := h.l1 + h.l2
-	if l < streamOverhead+h.r || l > streamOverhead+h.r+8*MaxPayload || (l-streamOverhead-h.r)%8 != 0 {
-		return h, fmt.Errorf("%w: stream of %d bits with %d reserved", errCorrupt, l, h.r)
 	}
 	return h, nil
 }
@@ -208,10 +224,6 @@ func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
 	g := geomOf(im)
 	u := offset(im)
 	e := newEmbedder(&g, &k, u)
-	if have := e.upperBound(); 8*len(payload)+streamOverhead+2*headerBits > have {
-		return nil, fmt.Errorf("%w: %d-byte payload needs %d bits, the %d×%d×%d×%d image carries at most %d",
-			ErrCapacity, len(payload), 8*len(payload)+streamOverhead+2*headerBits, im.Width, im.Height, im.Frames, im.Channels, have)
-	}
 	t := markTag(&k, payload, digest(im))
 	if err := e.run(payload, t); err != nil {
 		return nil, err
@@ -258,9 +270,10 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 	// Undo pass 2 (its contexts are pass 1's output, as when it was made),
 	// then pass 1 (its contexts are the now restored colour 1).
 	var s1, s2 bitWriter
-	if h.l2 > 0 {
+	l := streamBits(h.n, h.r)
+	if l > h.l1 {
 		ord, pred := g.order(u, res, g.colour(k.pos, 1))
-		if err := extractPass(u, g.m, pass{ord, pred}, h.p2, h.l2, &flags, &s2); err != nil {
+		if err := extractPass(u, g.m, pass{ord, pred}, h.p2, l-h.l1, &flags, &s2); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -273,12 +286,9 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 	for j := 0; j < s2.n; j++ {
 		s1.bit(uint32(s2.b[j/8] >> (7 - j%8)))
 	}
+	whiten(s1.b, &k)
 	s := bitReader{b: s1.b, n: s1.n}
-	n := int(s.uint(16))
-	if streamOverhead+h.r+8*n != s.n {
-		return nil, nil, fmt.Errorf("%w: payload length %d does not match a %d-bit stream", errCorrupt, n, s.n)
-	}
-	payload = make([]byte, n)
+	payload = make([]byte, h.n)
 	for j := range payload {
 		payload[j] = byte(s.uint(8))
 	}

@@ -96,3 +96,17 @@ func (r *prng) shuffle(s []uint32) {
 		s[i], s[j] = s[j], s[i]
 	}
 }
+
+// whiten XORs b with a keyed keystream. The stream holds the reserved
+// samples' own low bits, which in a saturated image are all alike; whitened,
+// every stream bit moves a sample half the time at most, whatever it says.
+func whiten(b []byte, k *keys) {
+	g := newPRNG(k.pos, "stream")
+	var w uint64
+	for i := range b {
+		if i%8 == 0 {
+			w = g.uint64()
+		}
+		b[i] ^= byte(w >> (56 - 8*(i%8)))
+	}
+}

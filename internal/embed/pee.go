@@ -80,8 +80,13 @@ type pass struct {
 	pred []int32
 }
 
+// flagCost prices a flag in units of squared change: it takes a reserved
+// sample's low bit (half a change on average) and puts that bit's original
+// into the stream (about three more changes where samples are noisy).
+const flagCost = 4
+
 type result struct {
-	dist  uint64 // sum of squared changes
+	dist  uint64 // sum of squared changes, and flagCost per flag
 	flags int    // samples the extractor must ask about
 	ok    bool   // all bits placed (and under the bound)
 }
@@ -103,8 +108,11 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 		up, down := pp.reach(s)
 		if x > m-up || x < down {
 			r.flags++
+			r.dist += flagCost
 			if apply {
 				flags.bit(0)
+			} else if r.dist > bound {
+				return r
 			}
 			continue
 		}
@@ -121,6 +129,7 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 		}
 		if y > m-up || y < down {
 			r.flags++
+			r.dist += flagCost
 			if apply {
 				flags.bit(1)
 			}

@@ -39,12 +39,12 @@ func (e *embedder) run(payload, tagv []byte) error {
 		}
 		list, res := reserved(e.k.pos, g.n, r)
 		var sw bitWriter
-		sw.uint(uint64(len(payload)), 16)
 		sw.bytes(payload)
 		for _, i := range list {
 			sw.bit(uint32(e.u[i]))
 		}
 		sw.bytes(tagv)
+		whiten(sw.b, e.k)
 
 		c := e.search(res, &sw)
 		if !c.ok {
@@ -64,9 +64,9 @@ func (e *embedder) run(payload, tagv []byte) error {
 			r = need + need/8 + 16
 			continue
 		}
-		h := header{r: r, l1: c.l1, l2: sw.n - c.l1, p1: c.p1, p2: c.p2}
+		h := header{r: r, n: len(payload), l1: c.l1, p1: c.p1, p2: c.p2}
 		var side bitWriter
-		h.write(&side, e.k)
+		h.write(&side, e.k, g.m)
 		for _, f := range []*bitWriter{&f2, &f1} {
 			fr := bitReader{b: f.b, n: f.n}
 			for fr.left() > 0 {
@@ -80,8 +80,8 @@ func (e *embedder) run(payload, tagv []byte) error {
 		copy(e.u, u)
 		return nil
 	}
-	return fmt.Errorf("%w: side information for %d-byte payload outgrows the %d×%d image with %d planes",
-		ErrCapacity, len(payload), g.w, g.h, g.n/(g.w*g.h))
+	return fmt.Errorf("%w: %d-byte payload needs %d bits of side information, the %d×%d image with %d planes has room for %d bits",
+		ErrCapacity, len(payload), r, g.w, g.h, g.n/(g.w*g.h), maxReserved(g.n))
 }
 
 func (e *embedder) pass(u []int32, res bitset, c int) pass {
@@ -249,19 +249,20 @@ func (e *embedder) upperBound() int {
 	half := (g.m + 1) / 2
 	for k := uint8(1); k <= maxK; k++ {
 		for t := int32(1); t*(int32(1)<<k-1) < g.m || t == 1; t *= 4 {
-			pp := params{k: k, mode: 2, tn: t, tp: t}
-			bitsum := 0
-			for _, p := range ps {
-				for idx, i := range p.ord {
-					x, pr := e.u[i], p.pred[idx]
-					s := pp.dir(pr, half)
-					up, down := pp.reach(s)
-					if d := s * (x - pr); x <= g.m-up && x >= down && d >= -t && d < t {
-						bitsum += int(k)
+			for _, pp := range []params{{k: k, mode: 2, tn: t, tp: t}, {k: k, mode: 2, tn: t - 1, tp: t}, {k: k, mode: 3, tn: t - 1, tp: t}} {
+				bitsum := 0
+				for _, p := range ps {
+					for idx, i := range p.ord {
+						x, pr := e.u[i], p.pred[idx]
+						s := pp.dir(pr, half)
+						up, down := pp.reach(s)
+						if d := s * (x - pr); x <= g.m-up && x >= down && d >= -pp.tn && d < pp.tp {
+							bitsum += int(k)
+						}
 					}
 				}
+				best = max(best, bitsum)
 			}
-			best = max(best, bitsum)
 			if t*(int32(1)<<k-1) >= g.m {
 				break
 			}
