@@ -359,8 +359,8 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		scoring = "raw cosine"
 	}
 	fmt.Fprintf(e.stdout, "%d fingers, enroll %d: %d genuine, %d impostor scores (%s)\n", r.Fingers, r.Enroll, len(r.Genuine), len(r.Impostor), scoring)
-	fmt.Fprintf(e.stdout, "EER %.2f%% at threshold %.6f (FAR %.2f%%, FRR %.2f%%), AUC %.4f\n", 100*r.EER, r.EERPoint.Threshold, 100*r.EERPoint.FAR, 100*r.EERPoint.FRR(), r.AUC)
-	fmt.Fprintf(e.stdout, "operating point (%s): threshold %.6f, FAR %.2f%%, FRR %.2f%%\n", r.Rule, r.Operating.Threshold, 100*r.Operating.FAR, 100*r.FRR)
+	fmt.Fprintf(e.stdout, "EER %.2f%% at threshold %.6f (FAR %.2f%%, FRR %.2f%%), AUC %.4f\n", 100*r.EER, r.EERPoint.Threshold, 100*r.EERPoint.FAR, 100*r.EERPoint.FRR, r.AUC)
+	fmt.Fprintf(e.stdout, "operating point (%s): threshold %.6f, FAR %.2f%%, FRR %.2f%%\n", r.Rule, r.Operating.Threshold, 100*r.Operating.FAR, 100*r.Operating.FRR)
 	if *store != "" {
 		st, err := biometric.CreateStore(*store)
 		if err != nil {

@@ -106,7 +106,6 @@ type Report struct {
 	Standardised bool      `json:"standardised"`
 	Rule         string    `json:"rule"`
 	Operating    Point     `json:"operating_point"`
-	FRR          float64   `json:"frr"`
 	EER          float64   `json:"eer"`
 	EERPoint     Point     `json:"eer_point"`
 	AUC          float64   `json:"auc"`
@@ -121,7 +120,7 @@ type Report struct {
 func (r *Report) Calibration() *Calibration {
 	return &Calibration{
 		Threshold: r.Operating.Threshold, Rule: r.Rule,
-		FAR: r.Operating.FAR, FRR: r.FRR, EER: r.EER,
+		FAR: r.Operating.FAR, FRR: r.Operating.FRR, EER: r.EER,
 		Genuine: len(r.Genuine), Impostor: len(r.Impostor), Enroll: r.Enroll,
 		Model: r.Model, Centre: r.centre, Scale: r.scale,
 	}
@@ -195,7 +194,6 @@ func Summarize(genuine, impostor []float64, targetFAR float64) (*Report, error) 
 		r.Rule = "eer"
 		r.Operating = eerPt
 	}
-	r.FRR = r.Operating.FRR()
 	return r, nil
 }
 

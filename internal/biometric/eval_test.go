@@ -56,8 +56,8 @@ func TestScoresCounts(t *testing.T) {
 	}
 	// Noise 0.4 on 32 dimensions against independent directions separates
 	// completely.
-	if r.EER != 0 || r.Operating.FAR != 0 || r.FRR != 0 {
-		t.Errorf("EER %v, FAR %v, FRR %v: want 0 for well-separated fingers", r.EER, r.Operating.FAR, r.FRR)
+	if r.EER != 0 || r.Operating.FAR != 0 || r.Operating.FRR != 0 {
+		t.Errorf("EER %v, FAR %v, FRR %v: want 0 for well-separated fingers", r.EER, r.Operating.FAR, r.Operating.FRR)
 	}
 	if _, _, _, err := Scores(fs[:1], 2, true); err == nil {
 		t.Error("one finger accepted")
@@ -154,7 +154,7 @@ func TestEvaluateRealPrintsBlockMeans(t *testing.T) {
 	if r.EER < 0 || r.EER > 1 || r.AUC < 0 || r.AUC > 1 {
 		t.Fatalf("EER %v, AUC %v out of [0, 1]", r.EER, r.AUC)
 	}
-	t.Logf("multi-impression, 16×16 block means (no network): EER %.3f at %.4f, FAR %.3f FRR %.3f, AUC %.3f", r.EER, r.EERPoint.Threshold, r.Operating.FAR, r.FRR, r.AUC)
+	t.Logf("multi-impression, 16×16 block means (no network): EER %.3f at %.4f, FAR %.3f FRR %.3f, AUC %.3f", r.EER, r.EERPoint.Threshold, r.Operating.FAR, r.Operating.FRR, r.AUC)
 }
 
 var plotOut = flag.String("plot", "", "write the ROC plot of TestPlotROC to this file, to look at")

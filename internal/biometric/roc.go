@@ -8,15 +8,15 @@ import (
 )
 
 // Point is one operating point: at Threshold, FAR is the share of impostor
-// scores accepted (score ≥ Threshold) and TPR the share of genuine ones.
+// scores accepted (score ≥ Threshold), TPR the share of genuine ones and FRR
+// the share of genuine ones rejected. FRR is counted, not 1 − TPR, so that
+// it is exact where the counts allow.
 type Point struct {
 	Threshold float64 `json:"threshold"`
 	FAR       float64 `json:"far"`
 	TPR       float64 `json:"tpr"`
+	FRR       float64 `json:"frr"`
 }
-
-// FRR is the share of genuine scores rejected.
-func (p Point) FRR() float64 { return 1 - p.TPR }
 
 // ROC returns the operating points at every candidate threshold (see the
 // package comment), highest threshold first, so FAR and TPR never decrease
@@ -43,7 +43,7 @@ func ROC(genuine, impostor []float64) ([]Point, error) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
 	nG, nI := float64(len(genuine)), float64(len(impostor))
-	pts := []Point{{Threshold: math.Nextafter(all[0].s, math.Inf(1))}}
+	pts := []Point{{Threshold: math.Nextafter(all[0].s, math.Inf(1)), FRR: 1}}
 	var g, im int
 	for i := 0; i < len(all); {
 		s := all[i].s
@@ -62,7 +62,7 @@ func ROC(genuine, impostor []float64) ([]Point, error) {
 				t = m
 			}
 		}
-		pts = append(pts, Point{Threshold: t, FAR: float64(im) / nI, TPR: float64(g) / nG})
+		pts = append(pts, Point{Threshold: t, FAR: float64(im) / nI, TPR: float64(g) / nG, FRR: float64(len(genuine)-g) / nG})
 	}
 	return pts, nil
 }
@@ -74,7 +74,7 @@ func EER(pts []Point) (Point, float64) {
 	best := -1
 	var bestMax, bestSum float64
 	for i, p := range pts {
-		mx, sum := math.Max(p.FAR, p.FRR()), p.FAR+p.FRR()
+		mx, sum := math.Max(p.FAR, p.FRR), p.FAR+p.FRR
 		if best < 0 || mx < bestMax || mx == bestMax && sum < bestSum {
 			best, bestMax, bestSum = i, mx, sum
 		}

@@ -50,8 +50,8 @@ func TestEERHandMade(t *testing.T) {
 				t.Fatal(err)
 			}
 			p, eer := EER(pts)
-			if eer != tc.eer || p.Threshold != tc.thr || p.FAR != tc.far || p.FRR() != tc.frr {
-				t.Errorf("EER %v at %+v (FRR %v), want %v at threshold %v FAR %v FRR %v", eer, p, p.FRR(), tc.eer, tc.thr, tc.far, tc.frr)
+			if eer != tc.eer || p.Threshold != tc.thr || p.FAR != tc.far || p.FRR != tc.frr {
+				t.Errorf("EER %v at %+v (FRR %v), want %v at threshold %v FAR %v FRR %v", eer, p, p.FRR, tc.eer, tc.thr, tc.far, tc.frr)
 			}
 			if a := AUC(pts); math.Abs(a-tc.auc) > 1e-12 {
 				t.Errorf("AUC %v, want %v", a, tc.auc)
@@ -115,13 +115,13 @@ func TestROCMonotonic(t *testing.T) {
 					im++
 				}
 			}
-			if p.TPR != float64(g)/float64(len(gen)) || p.FAR != float64(im)/float64(len(imp)) {
+			if p.TPR != float64(g)/float64(len(gen)) || p.FAR != float64(im)/float64(len(imp)) || p.FRR != float64(len(gen)-g)/float64(len(gen)) {
 				t.Fatalf("point %+v: counted TPR %d/%d FAR %d/%d", p, g, len(gen), im, len(imp))
 			}
 		}
 		p, eer := EER(pts)
 		for _, q := range pts {
-			if math.Max(q.FAR, q.FRR()) < eer {
+			if math.Max(q.FAR, q.FRR) < eer {
 				t.Fatalf("EER %v at %+v, but %+v does better", eer, p, q)
 			}
 		}
