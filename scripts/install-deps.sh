@@ -4,11 +4,14 @@
 # is missing, so a second run is quick and quiet.
 set -eu
 
-pkgs="qemu-user-static gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross dcmtk ent dieharder npm"
+pkgs="qemu-user-static gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross dcmtk ent dieharder"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# npm fetches the ONNX Runtime package; a machine whose Node.js came with
+# its own npm keeps it (Debian's npm would fight that Node.js).
+command -v npm >/dev/null || missing="$missing npm"
 if [ -n "$missing" ]; then
 	echo "install-deps: installing$missing"
 	sudo=
