@@ -74,6 +74,10 @@ func Candidates() ([]Candidate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sensor: list serial ports: %w", err)
 	}
+	return candidatesFrom(ports), nil
+}
+
+func candidatesFrom(ports []*enumerator.PortDetails) []Candidate {
 	var cs []Candidate
 	for _, p := range ports {
 		if !p.IsUSB {
@@ -85,7 +89,23 @@ func Candidates() ([]Candidate, error) {
 			}
 		}
 	}
-	return cs, nil
+	return cs
+}
+
+// OpenUSB opens the first USB serial port with the given VID:PID, so that a
+// Reconnecting port finds an adapter again wherever it reappears
+// (/dev/ttyUSB0 may come back as /dev/ttyUSB1).
+func OpenUSB(vid, pid string, baud int) (PortCloser, error) {
+	cs, err := Candidates()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if strings.EqualFold(c.VID, vid) && strings.EqualFold(c.PID, pid) {
+			return OpenSerial(c.Path, baud)
+		}
+	}
+	return nil, fmt.Errorf("sensor: no USB serial adapter %s:%s present", vid, pid)
 }
 
 // Probe is what one candidate answered to the handshake.

@@ -10,6 +10,7 @@ import (
 	"image"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"edge/internal/sensor"
@@ -41,9 +42,13 @@ var ErrHangup = errors.New("sim: line hung up as asked")
 
 // Sim is one simulated module.
 type Sim struct {
-	opts  Options
-	pix   []byte // 4-bit pixels
-	rng   *rand.Rand
+	opts Options
+	pix  []byte // 4-bit pixels
+	rng  *rand.Rand
+
+	// mu guards stats, led and the library's size, which a test may read
+	// while Serve runs.
+	mu    sync.Mutex
 	stats Stats
 
 	verified  bool
@@ -117,12 +122,21 @@ func (s *Sim) Pixels() []byte { return s.pix }
 // Options returns the options in force, defaults filled in.
 func (s *Sim) Options() Options { return s.opts }
 
-// Stats returns the counts so far; call it after Serve returned.
+// Stats returns the counts so far.
 func (s *Sim) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	st := s.stats
 	st.LastLED = s.led
 	st.TemplatesInLibrary = len(s.library)
 	return st
+}
+
+// count updates the statistics under the lock.
+func (s *Sim) count(f func(*Stats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
 }
 
 // Serve answers commands read from rw until ctx ends, rw fails, or the
@@ -153,7 +167,7 @@ func (s *Sim) Serve(ctx context.Context, rw io.ReadWriter) error {
 				if err == sensor.ErrTruncated {
 					break
 				}
-				s.stats.BadCommandsReceived++
+				s.count(func(st *Stats) { st.BadCommandsReceived++ })
 				buf = buf[1:]
 				continue
 			}
@@ -181,7 +195,7 @@ func (s *Sim) ack(ctx context.Context, w *pacedWriter, c sensor.Code, params ...
 func (s *Sim) send(ctx context.Context, w *pacedWriter, pid byte, payload []byte, image bool) error {
 	b := sensor.AppendFrame(nil, sensor.Frame{Address: s.opts.Address, PID: pid, Payload: payload})
 	if s.opts.CorruptRate > 0 && s.rng.Float64() < s.opts.CorruptRate {
-		s.stats.Corrupted++
+		s.count(func(st *Stats) { st.Corrupted++ })
 		i := s.rng.IntN(len(b))
 		switch s.rng.IntN(3) {
 		case 0:
@@ -194,7 +208,7 @@ func (s *Sim) send(ctx context.Context, w *pacedWriter, pid byte, payload []byte
 	}
 	cut := len(b)
 	if s.opts.StallRate > 0 && s.rng.Float64() < s.opts.StallRate {
-		s.stats.Stalled++
+		s.count(func(st *Stats) { st.Stalled++ })
 		cut = len(b) / 2
 	}
 	if image && s.opts.DisconnectAfter > 0 && !s.hungUp && s.uploadOut+len(payload) > s.opts.DisconnectAfter {
@@ -203,7 +217,7 @@ func (s *Sim) send(ctx context.Context, w *pacedWriter, pid byte, payload []byte
 			return err
 		}
 		s.hungUp = true
-		s.stats.Hangups++
+		s.count(func(st *Stats) { st.Hangups++ })
 		return ErrHangup
 	}
 	if err := w.write(ctx, b[:cut]); err != nil {
@@ -218,7 +232,7 @@ func (s *Sim) send(ctx context.Context, w *pacedWriter, pid byte, payload []byte
 			return err
 		}
 	}
-	s.stats.BytesSent += int64(len(b))
+	s.count(func(st *Stats) { st.BytesSent += int64(len(b)) })
 	if image {
 		s.uploadOut += len(payload)
 	}
@@ -228,7 +242,7 @@ func (s *Sim) send(ctx context.Context, w *pacedWriter, pid byte, payload []byte
 const headerLen = 9
 
 func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
-	s.stats.Commands++
+	s.count(func(st *Stats) { st.Commands++ })
 	cmd, args := p[0], p[1:]
 	w.next = time.Time{} // the line was idle while the command came in
 	if !s.verified && cmd != 0x13 {
@@ -241,7 +255,7 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 	switch cmd {
 	case 0x13: // VfyPwd
 		if binary.BigEndian.Uint32(args) != s.opts.Password {
-			s.stats.WrongPasswordAnswers++
+			s.count(func(st *Stats) { st.WrongPasswordAnswers++ })
 			return s.ack(ctx, w, sensor.WrongPassword)
 		}
 		s.verified = true
@@ -301,7 +315,9 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 		if args[0] != 1 && args[0] != 2 || s.char[args[0]-1] == nil {
 			return s.ack(ctx, w, sensor.BadRegister)
 		}
+		s.mu.Lock()
 		s.library[page] = s.char[args[0]-1]
+		s.mu.Unlock()
 		return s.ack(ctx, w, sensor.OK)
 	case 0x04: // Search
 		if args[0] != 1 && args[0] != 2 || s.char[args[0]-1] == nil {
@@ -319,13 +335,17 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 		n := len(s.library)
 		return s.ack(ctx, w, sensor.OK, byte(n>>8), byte(n))
 	case 0x0D: // Empty
+		s.mu.Lock()
 		clear(s.library)
+		s.mu.Unlock()
 		return s.ack(ctx, w, sensor.OK)
 	case 0x35: // AuraLedConfig
 		if args[0] < 1 || args[0] > 6 || args[2] < 1 || args[2] > 7 {
 			return s.ack(ctx, w, sensor.BadRegisterConfig)
 		}
+		s.mu.Lock()
 		s.led = sensor.LED{Mode: sensor.LEDMode(args[0]), Speed: args[1], Color: sensor.LEDColor(args[2]), Count: args[3]}
+		s.mu.Unlock()
 		return s.ack(ctx, w, sensor.OK)
 	}
 	return s.ack(ctx, w, sensor.UndefinedErr)
@@ -342,7 +362,7 @@ func blank(pix []byte) bool {
 }
 
 func (s *Sim) upload(ctx context.Context, w *pacedWriter) error {
-	s.stats.Uploads++
+	s.count(func(st *Stats) { st.Uploads++ })
 	s.uploadOut = 0
 	if err := s.ack(ctx, w, sensor.OK); err != nil {
 		return err
