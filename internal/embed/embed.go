@@ -114,7 +114,7 @@ func readHeader(r *bitReader, k *keys, g *geom) (header, error) {
 		pp params
 		l  int
 	}{{h.p1, h.l1}, {h.p2, l - h.l1}} {
-		if p.l > 0 && (!p.pp.valid(g.m) || p.l > int(p.pp.k)*g.n) {
+		if p.l > 0 && (!p.pp.valid(g.m) || int64(p.l) > int64(p.pp.k)*int64(g.n)) {
 			return h, fmt.Errorf("%w: pass settings %+v for %d bits", errCorrupt, p.pp, p.l)
 		}
 	}

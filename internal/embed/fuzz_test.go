@@ -20,7 +20,7 @@ func imageFrom(data []byte) (*medimg.Image, bool) {
 		return nil, false
 	}
 	im := &medimg.Image{
-		Width: int(data[0]%40) + 1, Height: int(data[1]%40) + 1, Frames: int(data[2]%3) + 1,
+		Width: int(data[0]%32) + 1, Height: int(data[1]%32) + 1, Frames: int(data[2]%2) + 1,
 		Channels: 1, BitsAllocated: 8, Photometric: medimg.Monochrome2,
 	}
 	if data[3]&1 != 0 {
@@ -46,7 +46,7 @@ func imageFrom(data []byte) (*medimg.Image, bool) {
 // starts past the header check.
 func extractSeeds(t testing.TB) [][2][]byte {
 	var out [][2][]byte
-	for _, hdr := range [][]byte{{39, 39, 0, 0, 7}, {35, 30, 0, 2, 15}} {
+	for _, hdr := range [][]byte{{31, 31, 0, 0, 7}, {29, 27, 0, 2, 15}} {
 		data := append(append([]byte(nil), hdr...), 0, 100, 0, 100, 0, 101)
 		im, _ := imageFrom(data)
 		m, err := Embed(im, []byte("seed payload"), testKey(11))
