@@ -313,6 +313,8 @@ func TestCaptureHonoursContext(t *testing.T) {
 	}
 }
 
+var _ sensor.Toucher = (*gpio.Lines)(nil)
+
 func TestCaptureWaitsForTouch(t *testing.T) {
 	link, s := startSim(t, synthPrint(256, 288), sim.Options{}, 0)
 	d, _ := openDev(t, link, 57600, nil)

@@ -17,7 +17,10 @@ type PortCloser interface {
 	Close() error
 }
 
-var _ PortCloser = serial.Port(nil)
+var (
+	_ PortCloser = serial.Port(nil)
+	_ PortCloser = (*Reconnecting)(nil)
+)
 
 // CheckBaud accepts the rates the modules support: 9,600·N for N 1 to 12.
 func CheckBaud(baud int) error {
