@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"log/slog"
@@ -318,7 +319,7 @@ func runSensorLED(ctx context.Context, e env, args []string) error {
 
 func runSensorSimulate(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "sensor simulate")
-	printPath := fs.String("print", "", "print to serve (PNG or JPEG), fitted to 256×288 and quantised to 4 bits")
+	printPath := fs.String("print", "", "print to serve (PNG or JPEG), fitted to 256×288 and quantised to 4 bits; several, comma separated, land in turn")
 	link := fs.String("link", "", "path of the symlink to the pty slave, the device a driver opens")
 	baud := fs.Int("baud", 57600, "line rate the output is paced at (a pty does not enforce one); 0 sends unpaced")
 	corrupt := fs.Float64("corrupt-rate", 0, "probability that a packet sent has a byte changed, dropped or repeated")
@@ -339,11 +340,15 @@ func runSensorSimulate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: -password %q: want a 32-bit number", errUsage, *password)
 	}
-	img, err := sim.LoadPrint(*printPath)
-	if err != nil {
-		return err
+	var prints []image.Image
+	for _, path := range strings.Split(*printPath, ",") {
+		img, err := sim.LoadPrint(path)
+		if err != nil {
+			return err
+		}
+		prints = append(prints, img)
 	}
-	s, err := sim.New(img, sim.Options{
+	s, err := sim.NewMulti(prints, sim.Options{
 		Baud: *baud, PacketSize: *packet, Password: uint32(pw),
 		CorruptRate: *corrupt, StallRate: *stall, StallFor: *stallFor,
 		DisconnectAfter: *disconnect, NoFinger: *noFinger, Seed: *seed,

@@ -352,3 +352,34 @@ func TestCaptureWaitsForTouch(t *testing.T) {
 		t.Fatalf("pixel %d differs", i)
 	}
 }
+
+func TestHeavyCorruptionNeverGivesAWrongImage(t *testing.T) {
+	// At 10 % of packets corrupted some captures may run out of tries; none
+	// may return an image that differs from the module's.
+	seeds := 12
+	if testing.Short() {
+		seeds = 3
+	}
+	ok := 0
+	for seed := range seeds {
+		link, s := startSim(t, synthPrint(256, 288), sim.Options{CorruptRate: 0.1, Seed: uint64(100 + seed), PacketSize: 64}, 0)
+		o := sensor.DefaultOpts
+		o.Timeout = 300 * time.Millisecond
+		o.UploadTries = 8
+		got, _, err := capture(t, link, 115200, &o)
+		if err != nil {
+			if !strings.Contains(err.Error(), "image packets missing") && !errors.Is(err, sensor.ErrTimeout) {
+				t.Errorf("seed %d: failed with %v, want missing packets or a timeout", seed, err)
+			}
+			continue
+		}
+		if i := firstDiff(got, want8(s)); i >= 0 {
+			t.Fatalf("seed %d: a wrong image: pixel %d differs", seed, i)
+		}
+		ok++
+	}
+	t.Logf("%d of %d captures complete in 8 tries at 10 %% corruption", ok, seeds)
+	if ok == 0 {
+		t.Error("no capture completed: the test checked no image")
+	}
+}

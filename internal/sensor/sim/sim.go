@@ -42,12 +42,14 @@ var ErrHangup = errors.New("sim: line hung up as asked")
 
 // Sim is one simulated module.
 type Sim struct {
-	opts Options
-	pix  []byte // 4-bit pixels
-	rng  *rand.Rand
+	opts   Options
+	pix    []byte   // 4-bit pixels of the finger on the window now
+	prints [][]byte // the fingers that land in turn, fitted
+	next   int      // the print the next GenImg takes
+	rng    *rand.Rand
 
-	// mu guards stats, led and the library's size, which a test may read
-	// while Serve runs.
+	// mu guards stats, led, pix and the library's size, which a test may
+	// read while Serve runs.
 	mu    sync.Mutex
 	stats Stats
 
@@ -75,6 +77,16 @@ type Stats struct {
 
 // New makes a module holding print, which it fits to the geometry.
 func New(print image.Image, opts Options) (*Sim, error) {
+	return NewMulti([]image.Image{print}, opts)
+}
+
+// NewMulti makes a module on which the prints land in turn: each GenImg
+// that finds a finger takes the next one, round and round, as impressions
+// of an enrolment would.
+func NewMulti(prints []image.Image, opts Options) (*Sim, error) {
+	if len(prints) == 0 {
+		return nil, fmt.Errorf("sim: no print to serve")
+	}
 	if opts.Width == 0 && opts.Height == 0 {
 		opts.Width, opts.Height = 256, 288
 	}
@@ -106,9 +118,14 @@ func New(print image.Image, opts Options) (*Sim, error) {
 	if opts.CorruptRate < 0 || opts.CorruptRate > 1 || opts.StallRate < 0 || opts.StallRate > 1 {
 		return nil, fmt.Errorf("sim: fault rates %g and %g, want 0 to 1", opts.CorruptRate, opts.StallRate)
 	}
+	fitted := make([][]byte, len(prints))
+	for i, p := range prints {
+		fitted[i] = Fit(p, opts.Width, opts.Height)
+	}
 	return &Sim{
 		opts:     opts,
-		pix:      Fit(print, opts.Width, opts.Height),
+		pix:      fitted[0],
+		prints:   fitted,
 		rng:      rand.New(rand.NewPCG(opts.Seed, 0x5e750e)),
 		noFinger: opts.NoFinger,
 		library:  map[uint16][]byte{},
@@ -116,8 +133,13 @@ func New(print image.Image, opts Options) (*Sim, error) {
 	}, nil
 }
 
-// Pixels returns the 4-bit image the module holds, one value per pixel.
-func (s *Sim) Pixels() []byte { return s.pix }
+// Pixels returns the 4-bit image the module holds (the first print until a
+// GenImg took one), one value per pixel.
+func (s *Sim) Pixels() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pix
+}
 
 // Options returns the options in force, defaults filled in.
 func (s *Sim) Options() Options { return s.opts }
@@ -282,6 +304,10 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 			s.noFinger--
 			return s.ack(ctx, w, sensor.NoFinger)
 		}
+		s.mu.Lock()
+		s.pix = s.prints[s.next]
+		s.next = (s.next + 1) % len(s.prints)
+		s.mu.Unlock()
 		s.imageOK = true
 		return s.ack(ctx, w, sensor.OK)
 	case 0x0A: // UpImage
