@@ -255,6 +255,13 @@ func captureTo(ctx context.Context, e env, r resolved, path string) error {
 	} else {
 		fmt.Fprintln(e.stderr, "place a finger on the sensor (asking the module until one is there)")
 	}
+	if lines != nil {
+		// The status LED says the appliance is waiting for a finger.
+		if err := lines.SetLED(true); err != nil {
+			log.Warn("sensor: status LED", "err", err)
+		}
+		defer lines.SetLED(false)
+	}
 	bar := newProgressBar(e.stderr)
 	img, err := d.Capture(ctx, touch, bar.update)
 	bar.finish()
