@@ -44,7 +44,7 @@ func TestSampleImages(t *testing.T) {
 	ss := samples(t)
 	payload, key := payload280(1), testKey(1)
 	var sum float64
-	t.Logf("%-30s %10s %6s %9s %9s %8s %6s", "image", "geometry", "bits", "PSNR dB", "SSIM", "changed", "ms")
+	t.Logf("%-30s %12s %4s %8s %9s %7s %9s %6s", "image", "geometry", "bits", "PSNR dB", "SSIM", "changed", "capacity", "ms")
 	for _, s := range ss {
 		start := time.Now()
 		m, err := Embed(s.im, payload, key)
@@ -68,9 +68,13 @@ func TestSampleImages(t *testing.T) {
 				changed++
 			}
 		}
+		capacity, err := Capacity(s.im, key)
+		if err != nil {
+			t.Errorf("%s: capacity: %v", s.name, err)
+		}
 		sum += psnr
-		t.Logf("%-30s %10s %6d %9.2f %9.6f %8d %6d", s.name,
-			fmt.Sprintf("%dx%dx%d", s.im.Width, s.im.Height, s.im.Channels), s.im.BitsStored, psnr, ssim, changed, ms)
+		t.Logf("%-30s %12s %4d %8.2f %9.6f %7d %9d %6d", s.name,
+			fmt.Sprintf("%dx%dx%d", s.im.Width, s.im.Height, s.im.Channels), s.im.BitsStored, psnr, ssim, changed, capacity, ms)
 		wantPSNR, wantSSIM := 54.0, 0.999
 		if f, ok := shortOfTarget[s.name]; ok {
 			wantPSNR, wantSSIM = min(f.psnr, wantPSNR), min(f.ssim, wantSSIM)
