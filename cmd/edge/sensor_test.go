@@ -178,7 +178,7 @@ func TestSensorCaptureDisconnectLeavesNoFile(t *testing.T) {
 	if el := time.Since(start); el > 20*time.Second {
 		t.Errorf("failed after %v, past its 20 s timeout", el)
 	}
-	if !strings.Contains(stderr, "UpImage") || !strings.Contains(stderr, "read from the port") {
+	if !strings.Contains(stderr, "UpImage") || !strings.Contains(stderr, "adapter unplugged") {
 		t.Errorf("error does not say what failed: %s", stderr)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {

@@ -44,7 +44,8 @@ func newReader(p Port, address uint32) *reader {
 }
 
 // fill reads at least one more byte, or fails on ctx, on deadline, or on a
-// port error.
+// port error. Its errors, like the reader's, are wrapped by the exported
+// call that names the command, so they carry no package prefix.
 func (rd *reader) fill(ctx context.Context, deadline time.Time) error {
 	if rd.r > 0 && rd.w == len(rd.buf) {
 		n := copy(rd.buf, rd.buf[rd.r:rd.w])
@@ -53,11 +54,11 @@ func (rd *reader) fill(ctx context.Context, deadline time.Time) error {
 	if rd.w == len(rd.buf) {
 		// Cannot happen: a buffer holds several maximal packets and the
 		// scanner consumes bytes it cannot use.
-		return fmt.Errorf("sensor: receive buffer full at stream offset %d", rd.off)
+		return fmt.Errorf("receive buffer full at stream offset %d", rd.off)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("sensor: waiting for the module: %w", err)
+			return fmt.Errorf("waiting for the module: %w", err)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -66,7 +67,7 @@ func (rd *reader) fill(ctx context.Context, deadline time.Time) error {
 		t := min(left, readSlice)
 		if t != rd.timeout {
 			if err := rd.port.SetReadTimeout(t); err != nil {
-				return fmt.Errorf("sensor: set read timeout %v: %w", t, err)
+				return fmt.Errorf("set read timeout %v: %w", t, err)
 			}
 			rd.timeout = t
 		}
@@ -76,7 +77,7 @@ func (rd *reader) fill(ctx context.Context, deadline time.Time) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("sensor: read from the port: %w", err)
+			return fmt.Errorf("read from the port, which failed (adapter unplugged?): %w", err)
 		}
 	}
 }

@@ -104,7 +104,7 @@ func (d *Dev) send(name string, payload []byte) error {
 	for len(b) > 0 {
 		n, err := d.port.Write(b)
 		if err != nil {
-			return fmt.Errorf("sensor: send %s: %w", name, err)
+			return fmt.Errorf("sensor: send %s: the port failed (adapter unplugged?): %w", name, err)
 		}
 		if n == 0 {
 			return fmt.Errorf("sensor: send %s: port accepted no bytes", name)
