@@ -49,4 +49,23 @@
 // wrong key, an unmarked image or a changed sample is an error, never a
 // wrong result. All decisions use integers only: the marked image is the
 // same on every architecture.
+//
+// # Sealed marks
+//
+// Where expansion would leave the marked image below the product's quality
+// floor (DefaultMinPSNR, DefaultMinSSIM) — small, evenly noisy 8-bit images,
+// where about eight samples move per hidden bit — EmbedBest makes a sealed
+// mark instead: the stream
+//
+//	payload length (16 bits) ‖ payload ‖ tag (64 bits), whitened as above
+//
+// replaces the lowest bit of that many keyed distinct samples (one level at
+// most, never out of range), and the carriers' original low bits form the
+// restore record
+//
+//	version (1) ‖ carriers (u32, big endian) ‖ original low bits, packed
+//
+// which the caller seals beside the image (the envelope's restore field).
+// The payload comes out of the marked image alone; exact restore needs the
+// record, and the same tag, verified over the restored image, binds the two.
 package embed

@@ -15,6 +15,7 @@ import (
 	"io"
 	"time"
 
+	"edge/internal/embed"
 	"edge/internal/medimg"
 	"edge/internal/protect"
 	"edge/internal/quality"
@@ -190,15 +191,15 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 	if err != nil {
 		return err
 	}
-	enc := func(im *medimg.Image, key []byte) (*medimg.Image, []byte, error) {
+	enc := func(im *medimg.Image, key []byte) (*embed.Mark, []byte, error) {
 		m, err := protect.Mark(im, payload, key)
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := protect.Encipher(scheme, m, key)
+		b, err := protect.Encipher(scheme, m.Image, key)
 		return m, b, err
 	}
-	marked, body, err := enc(s.Image, kbio)
+	mark, body, err := enc(s.Image, kbio)
 	if err != nil {
 		return err
 	}
@@ -214,7 +215,7 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		return err
 	}
 	if scheme == protect.SchemePaper {
-		c1, err := protect.Scramble(marked, kbio)
+		c1, err := protect.Scramble(mark.Image, kbio)
 		if err != nil {
 			return err
 		}
@@ -222,7 +223,7 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		if err != nil {
 			return err
 		}
-		c2, err := protect.Scramble(m2, kbio)
+		c2, err := protect.Scramble(m2.Image, kbio)
 		if err != nil {
 			return err
 		}
@@ -234,7 +235,7 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		if err != nil {
 			return err
 		}
-		ck, err := protect.Scramble(mk, flipped)
+		ck, err := protect.Scramble(mk.Image, flipped)
 		if err != nil {
 			return err
 		}
@@ -243,20 +244,20 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		sr.NPCR, sr.UACI = NPCRUACIBytes(body, body2)
 		sr.KeySensitivity, _ = NPCRUACIBytes(body, bodyK)
 	}
-	sr.WrongKeyRejected = !wrongKeyRestores(scheme, body, flipped, s.Image)
+	sr.WrongKeyRejected = !wrongKeyRestores(scheme, body, flipped, mark.Restore, s.Image)
 	return nil
 }
 
 // wrongKeyRestores reports whether deciphering and unmarking with a wrong key
-// somehow gives the original back.
-func wrongKeyRestores(scheme string, body, key []byte, orig *medimg.Image) bool {
+// somehow gives the original back, even with the right restore record.
+func wrongKeyRestores(scheme string, body, key, restore []byte, orig *medimg.Image) bool {
 	want := *orig
 	want.Pix = nil
 	m, err := protect.Decipher(scheme, body, key, &want)
 	if err != nil {
 		return false
 	}
-	_, o, err := protect.Unmark(m, key)
+	_, o, err := protect.Unmark(m, key, restore)
 	if err != nil {
 		return false
 	}

@@ -67,26 +67,29 @@ func CheckScheme(s string) error {
 	return nil
 }
 
-// Mark hides payload in im under K_bio's embedding key and returns the marked copy.
-func Mark(im *medimg.Image, payload, kbio []byte) (*medimg.Image, error) {
+// Mark hides payload in im under K_bio's embedding key and returns the marked
+// copy, with the restore record the seal must carry when the mark is not
+// self-contained (see embed.EmbedBest).
+func Mark(im *medimg.Image, payload, kbio []byte) (*embed.Mark, error) {
 	ek, _, err := subkeys(kbio)
 	if err != nil {
 		return nil, err
 	}
-	m, err := embed.Embed(im, payload, ek)
+	m, err := embed.EmbedBest(im, payload, ek, embed.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("protect: hide payload: %w", err)
 	}
 	return m, nil
 }
 
-// Unmark extracts the payload and the original image from a marked image.
-func Unmark(marked *medimg.Image, kbio []byte) (payload []byte, original *medimg.Image, err error) {
+// Unmark extracts the payload and the original image from a marked image and
+// its restore record (nil for a self-contained mark).
+func Unmark(marked *medimg.Image, kbio, restore []byte) (payload []byte, original *medimg.Image, err error) {
 	ek, _, err := subkeys(kbio)
 	if err != nil {
 		return nil, nil, err
 	}
-	payload, original, err = embed.Extract(marked, ek)
+	payload, original, err = embed.ExtractBest(marked, ek, restore)
 	if err != nil {
 		return nil, nil, fmt.Errorf("protect: extract payload: %w", err)
 	}
@@ -139,7 +142,9 @@ func Scramble(marked *medimg.Image, kbio []byte) (*medimg.Image, error) {
 	}
 	out := *marked
 	out.Pix = make([]int32, len(marked.Pix))
-	p.Apply(out.Pix, marked.Pix)
+	if err := p.Apply(out.Pix, marked.Pix); err != nil {
+		return nil, fmt.Errorf("protect: %w", err)
+	}
 	return &out, nil
 }
 
@@ -180,8 +185,11 @@ func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*med
 			return nil, fmt.Errorf("protect: permutation: %w", err)
 		}
 		im = scrambled
-		im.Pix = make([]int32, len(scrambled.Pix))
-		p.Invert(im.Pix, scrambled.Pix)
+		src := scrambled.Pix
+		im.Pix = make([]int32, len(src))
+		if err := p.Invert(im.Pix, src); err != nil {
+			return nil, fmt.Errorf("protect: %w", err)
+		}
 	default:
 		return nil, CheckScheme(scheme)
 	}
@@ -239,6 +247,9 @@ type Protected struct {
 	Payload  []byte
 	// BodyBytes is the size of the compressed, encrypted pixels alone.
 	BodyBytes int
+	// RestoreBytes is the size of the sealed restore record, 0 when the mark
+	// restores from the image alone.
+	RestoreBytes int
 }
 
 // Protect marks, compresses, encrypts and seals one image.
@@ -277,14 +288,14 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err != nil {
 		return nil, err
 	}
-	marked, err := Mark(im, payload, kbio)
+	mark, err := Mark(im, payload, kbio)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	body, err := Encipher(scheme, marked, kbio)
+	body, err := Encipher(scheme, mark.Image, kbio)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +330,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 		BitsStored:    im.BitsStored,
 		Signed:        im.Signed,
 		Photometric:   string(im.Photometric),
+		Restore:       mark.Restore,
 		PixelSHA256:   sha256.Sum256(im.RawBytes()),
 		Body:          body,
 	}
@@ -331,7 +343,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Protected{Envelope: env, Header: h, Marked: marked, Payload: payload, BodyBytes: len(body)}, nil
+	return &Protected{Envelope: env, Header: h, Marked: mark.Image, Payload: payload, BodyBytes: len(body), RestoreBytes: len(mark.Restore)}, nil
 }
 
 // Opener recovers envelopes at the hub.
@@ -379,7 +391,11 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	payload, orig, err := Unmark(marked, c.KBio)
+	var restore []byte
+	if len(c.Restore) > 0 {
+		restore = c.Restore
+	}
+	payload, orig, err := Unmark(marked, c.KBio, restore)
 	if err != nil {
 		return nil, err
 	}

@@ -262,10 +262,11 @@ func TestGoldenPipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		marked, err := Mark(im, payload, kbio)
+		mark, err := Mark(im, payload, kbio)
 		if err != nil {
 			t.Fatal(err)
 		}
+		marked := mark.Image
 		v1, err := Encipher(SchemeV1, marked, kbio)
 		if err != nil {
 			t.Fatal(err)

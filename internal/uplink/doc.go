@@ -74,6 +74,7 @@
 //	container_format  str    "png" or "dicom"
 //	dicom_head        bin    DICOM file bytes before the pixel data (dicom only, non-empty)
 //	dicom_tail        bin    DICOM file bytes after the pixel data (dicom only)
+//	restore           bin    the embedder's restore record for a sealed mark (empty when self-contained)
 //	pixel_sha256      bin 32 SHA-256 of the original's canonical raw sample bytes
 //	body              bin    the encrypted, compressed marked image, ≥ 1 byte
 //

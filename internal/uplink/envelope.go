@@ -51,6 +51,9 @@ const (
 	MaxSaltSize     = 64
 	MaxClinicianID  = 256
 	MaxPayloadBytes = 1 << 16
+	// MaxRestore bounds the restore record: one bit per carrier of the
+	// largest payload, its framing and a header.
+	MaxRestore = MaxPayloadBytes + 1024
 	// MaxSamples matches medimg.MaxSamples; repeated here so that the hub can
 	// check an envelope without the image-I/O package.
 	MaxSamples = 1 << 30
@@ -376,7 +379,7 @@ func Open(env []byte, hub HubPrivateKey, trusted Trust, lim Limits) (Header, *Co
 var contentsKeys = [...]string{
 	"k_bio", "salt", "clinician_id", "payload_bits", "payload_ref",
 	"width", "height", "frames", "channels", "bits_allocated", "bits_stored", "signed", "photometric",
-	"container_format", "dicom_head", "dicom_tail", "pixel_sha256", "body",
+	"container_format", "dicom_head", "dicom_tail", "restore", "pixel_sha256", "body",
 }
 
 func decodeContents(plain []byte, c *Contents, lim Limits) error {
@@ -472,6 +475,8 @@ func checkContents(c *Contents, lim Limits) error {
 		return fmt.Errorf("payload is %d bytes, want 1..%d", len(c.PayloadRef), MaxPayloadBytes)
 	case c.PayloadBits <= 8*(len(c.PayloadRef)-1) || c.PayloadBits > 8*len(c.PayloadRef):
 		return fmt.Errorf("payload of %d bits in %d bytes", c.PayloadBits, len(c.PayloadRef))
+	case len(c.Restore) > MaxRestore:
+		return fmt.Errorf("restore record is %d bytes, more than %d", len(c.Restore), MaxRestore)
 	case len(c.Body) == 0 || len(c.Body) > lim.MaxBody:
 		return fmt.Errorf("body is %d bytes, want 1..%d", len(c.Body), lim.MaxBody)
 	}

@@ -249,7 +249,7 @@ func TestOpenForged(t *testing.T) {
 		{"enc damaged, re-signed", resign(flip(mustSeal(t, testHeader(), testContents(32, ContainerPNG)), 13+len(marshalHeader(t, h))+1), dev), ErrNotForThisHub, ""},
 		{"ciphertext damaged, re-signed", resign(flip(mustSeal(t, testHeader(), testContents(32, ContainerPNG)), -sigSize-3), dev), ErrNotForThisHub, ""},
 		{"non-canonical header", frame(t, long, good, hub.Public(), dev), ErrMalformed, "canonical"},
-		{"extra contents key", frame(t, marshalHeader(t, h), extra, hub.Public(), dev), ErrContents, "19 fields"},
+		{"extra contents key", frame(t, marshalHeader(t, h), extra, hub.Public(), dev), ErrContents, "20 fields"},
 		{"repeated contents key", frame(t, marshalHeader(t, h), repeated, hub.Public(), dev), ErrContents, `field 1 is "k_bio"`},
 		{"trailing contents", frame(t, marshalHeader(t, h), trailing, hub.Public(), dev), ErrContents, "1 bytes after the object"},
 		{"geometry", frame(t, marshalHeader(t, h), marshalContents(t, badGeom), hub.Public(), dev), ErrContents, "exceeds"},

@@ -59,6 +59,10 @@ type Contents struct {
 	DICOMHead []byte `msg:"dicom_head"`
 	DICOMTail []byte `msg:"dicom_tail"`
 
+	// Restore is the embedder's restore record when the mark is not
+	// self-contained (the carriers' original low bits), empty otherwise.
+	Restore []byte `msg:"restore"`
+
 	// PixelSHA256 is the SHA-256 of the original image's canonical raw bytes
 	// (medimg.Image.RawBytes): the hub's proof of exact restore.
 	PixelSHA256 [32]byte `msg:"pixel_sha256"`

@@ -9,9 +9,9 @@ import (
 // MarshalMsg implements msgp.Marshaler
 func (z *Contents) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 18
+	// map header, size 19
 	// string "k_bio"
-	o = append(o, 0xde, 0x0, 0x12, 0xa5, 0x6b, 0x5f, 0x62, 0x69, 0x6f)
+	o = append(o, 0xde, 0x0, 0x13, 0xa5, 0x6b, 0x5f, 0x62, 0x69, 0x6f)
 	o = msgp.AppendBytes(o, z.KBio)
 	// string "salt"
 	o = append(o, 0xa4, 0x73, 0x61, 0x6c, 0x74)
@@ -58,6 +58,9 @@ func (z *Contents) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "dicom_tail"
 	o = append(o, 0xaa, 0x64, 0x69, 0x63, 0x6f, 0x6d, 0x5f, 0x74, 0x61, 0x69, 0x6c)
 	o = msgp.AppendBytes(o, z.DICOMTail)
+	// string "restore"
+	o = append(o, 0xa7, 0x72, 0x65, 0x73, 0x74, 0x6f, 0x72, 0x65)
+	o = msgp.AppendBytes(o, z.Restore)
 	// string "pixel_sha256"
 	o = append(o, 0xac, 0x70, 0x69, 0x78, 0x65, 0x6c, 0x5f, 0x73, 0x68, 0x61, 0x32, 0x35, 0x36)
 	o = msgp.AppendBytes(o, (z.PixelSHA256)[:])
@@ -181,6 +184,12 @@ func (z *Contents) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "DICOMTail")
 				return
 			}
+		case "restore":
+			z.Restore, bts, err = msgp.ReadBytesBytes(bts, z.Restore)
+			if err != nil {
+				err = msgp.WrapError(err, "Restore")
+				return
+			}
 		case "pixel_sha256":
 			bts, err = msgp.ReadExactBytes(bts, (z.PixelSHA256)[:])
 			if err != nil {
@@ -207,7 +216,7 @@ func (z *Contents) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Contents) Msgsize() (s int) {
-	s = 3 + 6 + msgp.BytesPrefixSize + len(z.KBio) + 5 + msgp.BytesPrefixSize + len(z.Salt) + 13 + msgp.StringPrefixSize + len(z.ClinicianID) + 13 + msgp.IntSize + 12 + msgp.BytesPrefixSize + len(z.PayloadRef) + 6 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 9 + msgp.IntSize + 15 + msgp.IntSize + 12 + msgp.IntSize + 7 + msgp.BoolSize + 12 + msgp.StringPrefixSize + len(z.Photometric) + 17 + msgp.StringPrefixSize + len(z.ContainerFormat) + 11 + msgp.BytesPrefixSize + len(z.DICOMHead) + 11 + msgp.BytesPrefixSize + len(z.DICOMTail) + 13 + msgp.ArrayHeaderSize + (32 * (msgp.ByteSize)) + 5 + msgp.BytesPrefixSize + len(z.Body)
+	s = 3 + 6 + msgp.BytesPrefixSize + len(z.KBio) + 5 + msgp.BytesPrefixSize + len(z.Salt) + 13 + msgp.StringPrefixSize + len(z.ClinicianID) + 13 + msgp.IntSize + 12 + msgp.BytesPrefixSize + len(z.PayloadRef) + 6 + msgp.IntSize + 7 + msgp.IntSize + 7 + msgp.IntSize + 9 + msgp.IntSize + 15 + msgp.IntSize + 12 + msgp.IntSize + 7 + msgp.BoolSize + 12 + msgp.StringPrefixSize + len(z.Photometric) + 17 + msgp.StringPrefixSize + len(z.ContainerFormat) + 11 + msgp.BytesPrefixSize + len(z.DICOMHead) + 11 + msgp.BytesPrefixSize + len(z.DICOMTail) + 8 + msgp.BytesPrefixSize + len(z.Restore) + 13 + msgp.ArrayHeaderSize + (32 * (msgp.ByteSize)) + 5 + msgp.BytesPrefixSize + len(z.Body)
 	return
 }
 
