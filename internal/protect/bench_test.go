@@ -1,0 +1,51 @@
+package protect
+
+import (
+	"context"
+	"testing"
+)
+
+// The appliance's per-image cost: a 512×512 12-of-16-bit image (the size of
+// a CT slice), protected on the device and recovered at the hub.
+func benchmarkImage() (*Request, int) {
+	im := synthetic(512, 512, 12, false, 1, 42)
+	return &Request{Image: im, Features: testFeatures(1), ClinicianID: "bench"}, im.RawSize()
+}
+
+func BenchmarkProtect512x512x16(b *testing.B) {
+	for _, scheme := range []string{SchemeV1, SchemePaper} {
+		b.Run(scheme, func(b *testing.B) {
+			f := newFixture(b)
+			req, raw := benchmarkImage()
+			req.Scheme = scheme
+			b.SetBytes(int64(raw))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.sealer.Protect(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRecover512x512x16(b *testing.B) {
+	for _, scheme := range []string{SchemeV1, SchemePaper} {
+		b.Run(scheme, func(b *testing.B) {
+			f := newFixture(b)
+			req, raw := benchmarkImage()
+			req.Scheme = scheme
+			p, err := f.sealer.Protect(context.Background(), req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(raw))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.opener.Recover(context.Background(), p.Envelope); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
