@@ -12,33 +12,37 @@ import (
 	"edge/internal/infer/features"
 	"edge/internal/medimg"
 	"edge/internal/protect"
+	imgquality "edge/internal/quality"
 	"edge/internal/uplink"
 )
 
 // report is the JSON both protect and recover write; recover fills the last
 // three fields. Sizes are bytes; original_bytes counts the raw pixel bytes.
 type report struct {
-	Scheme          string   `json:"scheme"`
-	EnvelopeID      string   `json:"envelope_id"`
-	DeviceID        string   `json:"device_id"`
-	ClinicianID     string   `json:"clinician_id"`
-	Width           int      `json:"width"`
-	Height          int      `json:"height"`
-	Frames          int      `json:"frames"`
-	Channels        int      `json:"channels"`
-	BitsStored      int      `json:"bits_stored"`
-	Signed          bool     `json:"signed"`
-	PayloadHex      string   `json:"payload_hex"`
-	PayloadBits     int      `json:"payload_bits"`
-	OriginalBytes   int      `json:"original_bytes"`
-	BodyBytes       int      `json:"body_bytes"`
-	CompressedBytes int      `json:"compressed_bytes"`
-	SavingPercent   float64  `json:"saving_percent"`
-	PSNR            float64  `json:"psnr_db,omitempty"`
-	SSIM            float64  `json:"ssim,omitempty"`
-	BER             *float64 `json:"ber,omitempty"`
-	NC              *float64 `json:"nc,omitempty"`
-	Exact           *bool    `json:"exact,omitempty"`
+	Scheme          string `json:"scheme"`
+	EnvelopeID      string `json:"envelope_id"`
+	DeviceID        string `json:"device_id"`
+	ClinicianID     string `json:"clinician_id"`
+	Width           int    `json:"width"`
+	Height          int    `json:"height"`
+	Frames          int    `json:"frames"`
+	Channels        int    `json:"channels"`
+	BitsStored      int    `json:"bits_stored"`
+	Signed          bool   `json:"signed"`
+	PayloadHex      string `json:"payload_hex"`
+	PayloadBits     int    `json:"payload_bits"`
+	OriginalBytes   int    `json:"original_bytes"`
+	BodyBytes       int    `json:"body_bytes"`
+	CompressedBytes int    `json:"compressed_bytes"`
+	// RestoreBytes is the sealed restore record of a mark that is not
+	// self-contained (see internal/embed), 0 otherwise.
+	RestoreBytes  int      `json:"restore_bytes"`
+	SavingPercent float64  `json:"saving_percent"`
+	PSNR          float64  `json:"psnr_db,omitempty"`
+	SSIM          float64  `json:"ssim,omitempty"`
+	BER           *float64 `json:"ber,omitempty"`
+	NC            *float64 `json:"nc,omitempty"`
+	Exact         *bool    `json:"exact,omitempty"`
 }
 
 func newReport(h uplink.Header, im *medimg.Image, payload []byte, body, envelope int) *report {
@@ -135,6 +139,7 @@ func runProtect(ctx context.Context, e env, args []string) error {
 	}
 	r := newReport(p.Header, im, p.Payload, p.BodyBytes, len(p.Envelope))
 	r.ClinicianID = *clinician
+	r.RestoreBytes = p.RestoreBytes
 	r.PSNR, r.SSIM = quality(im, p.Marked)
 	if *reportOut != "" {
 		if err := writeJSON(*reportOut, r); err != nil {
@@ -216,4 +221,9 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d accepted", path, st.Size(), limit)
 	}
 	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// quality is the marked image's PSNR and SSIM against the original.
+func quality(orig, marked *medimg.Image) (psnr, ssim float64) {
+	return imgquality.PSNR(orig, marked), imgquality.SSIM(orig, marked)
 }
