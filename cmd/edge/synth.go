@@ -6,7 +6,7 @@ import (
 	"image/png"
 	"io"
 
-	"edge/internal/fpsynth"
+	"edge/internal/infer/prep"
 	"edge/internal/fsutil"
 )
 
@@ -22,10 +22,12 @@ func runSynthPrint(_ context.Context, e env, args []string) error {
 	if err := required(fs, "out"); err != nil {
 		return err
 	}
-	img, err := fpsynth.Print(*w, *h, *seed)
-	if err != nil {
-		return err
+	if *w < 32 || *h < 32 || *w > 4096 || *h > 4096 {
+		return fmt.Errorf("%w: %d×%d is outside 32×32 to 4096×4096", errUsage, *w, *h)
 	}
+	// The same integer-only drawing the model's calibration uses when no
+	// real prints are given, so it is the same image on every architecture.
+	img := prep.Synthetic(*w, *h, *seed)
 	if err := fsutil.WriteFile(*out, 0o644, func(wr io.Writer) error { return png.Encode(wr, img) }); err != nil {
 		return err
 	}
