@@ -6,8 +6,8 @@ import (
 	"image/png"
 	"io"
 
-	"edge/internal/infer/prep"
 	"edge/internal/fsutil"
+	"edge/internal/infer/prep"
 )
 
 func runSynthPrint(_ context.Context, e env, args []string) error {
