@@ -99,10 +99,11 @@ func ParsePayload(b []byte) (*Payload, error) {
 	if 2+CodeBytes+n != len(body) {
 		return nil, fmt.Errorf("protect: payload id length %d does not match its size %d", n, len(b))
 	}
-	return &Payload{
-		Code:        append([]byte(nil), body[1:1+CodeBytes]...),
-		ClinicianID: string(body[2+CodeBytes:]),
-	}, nil
+	id := string(body[2+CodeBytes:])
+	if err := checkClinicianID(id); err != nil {
+		return nil, err
+	}
+	return &Payload{Code: append([]byte(nil), body[1:1+CodeBytes]...), ClinicianID: id}, nil
 }
 
 func checkClinicianID(id string) error {
