@@ -74,6 +74,9 @@ type SchemeResult struct {
 	PayloadBits   int     `json:"payload_bits"`
 	BodyBytes     int     `json:"body_bytes"`
 	EnvelopeBytes int     `json:"envelope_bytes"`
+	// RestoreBytes is the sealed restore record of a mark that is not
+	// self-contained, 0 when the marked image alone restores the original.
+	RestoreBytes  int     `json:"restore_bytes"`
 	SavingPercent float64 `json:"saving_percent"`
 	Exact         bool    `json:"exact"`
 	// Error is set when protect or recover failed; the other figures are then empty.
@@ -172,6 +175,7 @@ func runScheme(ctx context.Context, s Source, scheme string, sealer *protect.Sea
 	sr.PayloadBits = 8 * len(p.Payload)
 	sr.BodyBytes = p.BodyBytes
 	sr.EnvelopeBytes = len(p.Envelope)
+	sr.RestoreBytes = p.RestoreBytes
 	sr.SavingPercent = 100 * (1 - float64(p.BodyBytes)/float64(s.Image.RawSize()))
 	if err := cipherStats(sr, s, scheme, p.Payload); err != nil {
 		return nil, err
