@@ -13,10 +13,17 @@ fi
 work=$root/.cache/pydicom-deb
 rm -rf "$work"
 mkdir -p "$work" "$dest"
-(cd "$work" && apt-get download python3-pydicom >/dev/null 2>&1) || {
-	echo "fetch-samples: apt-get download python3-pydicom failed (run apt-get update first)" >&2
-	exit 1
-}
+download() { (cd "$work" && apt-get download python3-pydicom >/dev/null 2>&1); }
+if ! download; then
+	# A fresh machine may have no package lists yet.
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq >/dev/null 2>&1 || true
+	download || {
+		echo "fetch-samples: apt-get download python3-pydicom failed" >&2
+		exit 1
+	}
+fi
 dpkg -x "$work"/python3-pydicom_*.deb "$work/x"
 files=$(find "$work/x" -path '*pydicom/data/test_files/*' \( -name CT_small.dcm -o -name MR_small.dcm -o -name MR_small_bigendian.dcm -o -name JPEG2000.dcm \))
 [ -n "$files" ] || { echo "fetch-samples: no test DICOMs in python3-pydicom" >&2; exit 1; }
