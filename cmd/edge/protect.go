@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -66,11 +65,7 @@ func newReport(h uplink.Header, im *medimg.Image, payload []byte, body, envelope
 }
 
 func writeJSON(path string, v any) error {
-	return fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	})
+	return fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return printJSON(w, v) })
 }
 
 func runProtect(ctx context.Context, e env, args []string) error {
