@@ -79,6 +79,10 @@ type Limits struct {
 	MaxBody int
 	// MaxDICOM bounds DICOMHead and DICOMTail together (default 16 MiB).
 	MaxDICOM int
+	// MaxSamples bounds the image geometry a seal may declare (default
+	// MaxSamples). The hub decodes the body into that many samples, so a
+	// hub that only ever sees CT slices can keep its memory to what they need.
+	MaxSamples int
 }
 
 // Default limits: a 256 MiB envelope holds a long multi-frame 16-bit series
@@ -98,6 +102,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDICOM <= 0 {
 		l.MaxDICOM = DefaultMaxDICOM
+	}
+	if l.MaxSamples <= 0 || l.MaxSamples > MaxSamples {
+		l.MaxSamples = MaxSamples
 	}
 	return l
 }
@@ -480,7 +487,7 @@ func checkContents(c *Contents, lim Limits) error {
 	case len(c.Body) == 0 || len(c.Body) > lim.MaxBody:
 		return fmt.Errorf("body is %d bytes, want 1..%d", len(c.Body), lim.MaxBody)
 	}
-	if err := checkGeometry(c); err != nil {
+	if err := checkGeometry(c, lim.MaxSamples); err != nil {
 		return err
 	}
 	switch c.ContainerFormat {
@@ -503,7 +510,7 @@ func checkContents(c *Contents, lim Limits) error {
 
 // checkGeometry applies the rules of medimg.Image.CheckGeometry and its
 // photometric interpretations.
-func checkGeometry(c *Contents) error {
+func checkGeometry(c *Contents, maxSamples int) error {
 	switch {
 	case c.Width <= 0 || c.Height <= 0 || c.Frames <= 0:
 		return fmt.Errorf("geometry %d×%d with %d frames", c.Width, c.Height, c.Frames)
@@ -514,13 +521,13 @@ func checkGeometry(c *Contents) error {
 	case c.BitsStored < 1 || c.BitsStored > c.BitsAllocated:
 		return fmt.Errorf("%d bits stored with %d allocated", c.BitsStored, c.BitsAllocated)
 	}
-	// Each factor is at most MaxSamples once the others are ≥ 1, so checking
+	// Each factor is at most maxSamples once the others are ≥ 1, so checking
 	// the running product against the bound before each multiplication keeps
 	// it from overflowing even in a 32-bit int.
 	n := 1
 	for _, f := range []int{c.Width, c.Height, c.Frames, c.Channels} {
-		if f > MaxSamples/n {
-			return fmt.Errorf("%d×%d×%d frames×%d channels exceeds %d samples", c.Width, c.Height, c.Frames, c.Channels, MaxSamples)
+		if f > maxSamples/n {
+			return fmt.Errorf("%d×%d×%d frames×%d channels exceeds %d samples", c.Width, c.Height, c.Frames, c.Channels, maxSamples)
 		}
 		n *= f
 	}

@@ -359,6 +359,20 @@ func TestOpenDICOMLimit(t *testing.T) {
 	}
 }
 
+func TestOpenSampleLimit(t *testing.T) {
+	c := testContents(8, ContainerPNG)
+	env := mustSeal(t, testHeader(), c)
+	n := c.Width * c.Height * c.Frames * c.Channels
+	trust := TrustDevices(testDeviceKey(t).Public())
+	if _, _, err := Open(env, testHubKey(t), trust, Limits{MaxSamples: n}); err != nil {
+		t.Fatalf("geometry at the limit refused: %v", err)
+	}
+	_, _, err := Open(env, testHubKey(t), trust, Limits{MaxSamples: n - 1})
+	if !errors.Is(err, ErrContents) || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("geometry past the limit: %v", err)
+	}
+}
+
 func TestSealOpenZeroKeys(t *testing.T) {
 	c := testContents(8, ContainerPNG)
 	if _, err := Seal(testHeader(), c, HubPublicKey{}, testDeviceKey(t), nil); err == nil {
