@@ -208,42 +208,36 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		return err
 	}
 	sr.BodyEntropy = Entropy(body)
-	_, body2, err := enc(onePixelChanged(s.Image), kbio)
+	mark2, body2, err := enc(onePixelChanged(s.Image), kbio)
 	if err != nil {
 		return err
 	}
 	flipped := append([]byte(nil), kbio...)
 	flipped[0] ^= 1
-	_, bodyK, err := enc(s.Image, flipped)
+	markK, bodyK, err := enc(s.Image, flipped)
 	if err != nil {
 		return err
 	}
 	if scheme == protect.SchemePaper {
+		// The paper scheme's cipher image is the permuted marked image,
+		// measured sample by sample rather than through its Huffman code.
 		c1, err := protect.Scramble(mark.Image, kbio)
 		if err != nil {
 			return err
 		}
-		m2, err := protect.Mark(onePixelChanged(s.Image), payload, kbio)
+		c2, err := protect.Scramble(mark2.Image, kbio)
 		if err != nil {
 			return err
 		}
-		c2, err := protect.Scramble(m2.Image, kbio)
+		ck, err := protect.Scramble(markK.Image, flipped)
 		if err != nil {
 			return err
 		}
 		sr.NPCR, sr.UACI = NPCRUACIImages(c1, c2)
+		sr.KeySensitivity, _ = NPCRUACIImages(c1, ck)
 		var c Correlations
 		c.H, c.V, c.D = Correlation(c1)
 		sr.Cipher = &c
-		mk, err := protect.Mark(s.Image, payload, flipped)
-		if err != nil {
-			return err
-		}
-		ck, err := protect.Scramble(mk.Image, flipped)
-		if err != nil {
-			return err
-		}
-		sr.KeySensitivity, _ = NPCRUACIImages(c1, ck)
 	} else {
 		sr.NPCR, sr.UACI = NPCRUACIBytes(body, body2)
 		sr.KeySensitivity, _ = NPCRUACIBytes(body, bodyK)

@@ -34,7 +34,8 @@ func FindJPEGLS(dir string) (*JPEGLS, bool) {
 	return &JPEGLS{Tool: p, Dir: dir}, true
 }
 
-// Size compresses im (or the DICOM file at src when it is one) and returns the pixel payload size.
+// Size compresses im, written back into its own DICOM container when it came
+// as DICOM, and returns the size of the compressed pixel payload.
 func (j *JPEGLS) Size(ctx context.Context, im *medimg.Image, c *medimg.Container) (int, error) {
 	in := filepath.Join(j.Dir, "jls-in.dcm")
 	out := filepath.Join(j.Dir, "jls-out.dcm")
