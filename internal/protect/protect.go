@@ -172,6 +172,9 @@ func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*med
 		if im, err = huffman.NewDecoder(bytes.NewReader(plain), lim).Decode(); err != nil {
 			return nil, fmt.Errorf("protect: decompress: %w", err)
 		}
+		if err := sameGeometry(im, want); err != nil {
+			return nil, err
+		}
 	case SchemePaper:
 		scrambled, err := huffman.DecodeZeroOrder(bytes.NewReader(body), lim)
 		if err != nil {
@@ -192,9 +195,6 @@ func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*med
 		}
 	default:
 		return nil, CheckScheme(scheme)
-	}
-	if err := sameGeometry(im, want); err != nil {
-		return nil, err
 	}
 	return im, nil
 }
