@@ -1,9 +1,9 @@
 # Two commands on a fresh Debian machine with Go: `make demo` and `make test`.
 # Each installs what it needs first (Debian packages for the real peers and the
-# cross tools, the pinned staticcheck, the ONNX Runtime libraries from npm).
+# cross tools, the ONNX Runtime libraries from npm); Go tools are tool lines in
+# go.mod, run with `go tool`.
 
 GO       ?= go
-GOBIN    := $(shell $(GO) env GOPATH)/bin
 BIN      := bin
 EDGE     := $(BIN)/edge
 MODEL    := models/resnet152-int8.onnx
@@ -46,7 +46,7 @@ test: deps ort check unit cross
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GOBIN)/staticcheck ./...
+	$(GO) tool staticcheck ./...
 
 unit:
 	$(GO) test -count=1 ./...

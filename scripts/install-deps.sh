@@ -20,9 +20,5 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# staticcheck at a fixed version, so a new release can't break a clean build.
-gobin=$(go env GOPATH)/bin
-if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q '2026.2.2'; then
-	echo "install-deps: installing staticcheck 2026.2.2"
-	go install honnef.co/go/tools/cmd/staticcheck@2026.2.2
-fi
+# Go tools (staticcheck, msgp) are pinned as tool lines in go.mod and run with
+# `go tool`, so nothing left in a shared GOPATH/bin can stand in for a broken pin.
