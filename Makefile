@@ -12,6 +12,11 @@ MODEL32  := models/resnet152-fp32.onnx
 # else on synthetic ones.
 CALIB    := $(wildcard ../shared/data/fingerprints/multi-impression)
 DEMO     := out/demo
+# Go's scratch folder, test binaries included, lives in the clone: a test
+# binary looks for the ONNX Runtime library beside and above itself, so under
+# /tmp it would take a third_party/ an earlier run or another checkout left
+# there before this clone's own.
+GOTMP    := $(CURDIR)/.cache/go-tmp
 
 .PHONY: all build deps ort model samples test check unit cross demo bench fuzz clean
 
@@ -42,13 +47,16 @@ samples:
 
 # Static checks, every test, then the cross-architecture checks under qemu-user.
 test: deps ort check unit cross
+test unit check: export GOTMPDIR := $(GOTMP)
 
 check:
+	@mkdir -p $(GOTMP)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
 unit:
+	@mkdir -p $(GOTMP)
 	$(GO) test -count=1 ./...
 
 cross: build

@@ -24,7 +24,13 @@ command -v unshare >/dev/null || skip "unshare not available"
 [ "$(id -u)" = 0 ] || skip "needs root for unshare -m and the bind mount"
 unshare -m true 2>/dev/null || skip "cannot create a mount namespace here"
 
-work=$(mktemp -d)
+# The work folder is in the clone, not /tmp: the test binary looks for the
+# ONNX Runtime library beside and above itself first, and a third_party/
+# left under /tmp by another run must not stand in for this clone's.
+GO=${GO:-go}
+export GOTMPDIR="${GOTMPDIR:-$root/.cache/go-tmp}"
+mkdir -p "$root/.cache" "$GOTMPDIR"
+work=$(mktemp -d "$root/.cache/qemu-infer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cat >"$work/cpuinfo" <<'CPU'
 processor	: 0
@@ -47,12 +53,12 @@ CPU revision	: 1
 CPU
 
 cd "$root/internal/infer"
-EDGE_XARCH_OUT=$work/amd64.f32 go test -count=1 -run '^TestCrossArchAgreement$' . >"$work/amd64.log" 2>&1 || { cat "$work/amd64.log"; exit 1; }
+EDGE_XARCH_OUT=$work/amd64.f32 $GO test -count=1 -run '^TestCrossArchAgreement$' . >"$work/amd64.log" 2>&1 || { cat "$work/amd64.log"; exit 1; }
 if grep -q SKIP "$work/amd64.log" || [ ! -s "$work/amd64.f32" ]; then
-	go test -count=1 -run '^TestCrossArchAgreement$' -v . | grep -i skip || true
+	$GO test -count=1 -run '^TestCrossArchAgreement$' -v . | grep -i skip || true
 	skip "the amd64 run skipped (see above)"
 fi
-CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc go test -c -o "$work/infer.arm64" .
+CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc $GO test -c -o "$work/infer.arm64" .
 export EDGE_XARCH_REF="$work/amd64.f32" work
 unshare -m sh -c '
 	mount --bind "$work/cpuinfo" /proc/cpuinfo &&
