@@ -45,8 +45,11 @@ model: $(MODEL)
 samples:
 	@sh scripts/fetch-samples.sh >/dev/null
 
-# Static checks, every test, then the cross-architecture checks under qemu-user.
-test: deps ort check unit cross
+# Static checks, the cross-architecture checks under qemu-user, then every Go
+# test; the run ends with go test's closing lines and the list of skipped
+# tests with their reasons. Under CI=true a test that skipped although what it
+# needs is present fails the run (internal/testenv).
+test: deps ort check cross unit
 test unit check: export GOTMPDIR := $(GOTMP)
 
 check:
@@ -57,7 +60,7 @@ check:
 
 unit:
 	@mkdir -p $(GOTMP)
-	$(GO) test -count=1 ./...
+	$(GO) run ./internal/testenv/testreport -go $(GO) -count=1 ./...
 
 cross: build
 	@sh scripts/cross-test.sh

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -31,7 +32,9 @@ func runBioCLI(args ...string) (code int, stdout, stderr string) {
 func smallModel(t *testing.T) string {
 	t.Helper()
 	if _, err := infer.LibraryPath("", nil); err != nil {
-		t.Skipf("ONNX Runtime library not available: %v", err)
+		root, _ := testenv.ModuleRoot()
+		testenv.Missing(t, filepath.Join(root, "third_party", "onnxruntime", "linux-"+runtime.GOARCH, infer.LibName),
+			"make ort or sh scripts/fetch-ort.sh", err)
 	}
 	m, err := resnet.Build(resnet.Config{Blocks: [4]int{1, 1, 1, 1}, Width: 8, Size: 64, Seed: 1})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"edge/internal/testenv"
 )
 
 // entSample is the size the ent acceptance thresholds are set for.
@@ -33,10 +35,7 @@ var chiPRe = regexp.MustCompile(`would exceed this value (less than |more than )
 // figures and in normal mode for the chi-square p-value terse mode leaves out.
 func runEnt(t *testing.T, r io.Reader) entResult {
 	t.Helper()
-	ent, err := exec.LookPath("ent")
-	if err != nil {
-		t.Skip("ent is not installed (apt-get install ent); the keystream's byte statistics are not checked")
-	}
+	ent := testenv.Tool(t, "ent", "ent")
 	path := filepath.Join(t.TempDir(), "sample.bin")
 	f, err := os.Create(path)
 	if err != nil {

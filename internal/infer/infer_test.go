@@ -19,7 +19,9 @@ func ortLib(t testing.TB) string {
 	t.Helper()
 	p, err := LibraryPath("", nil)
 	if err != nil {
-		t.Skipf("ONNX Runtime library not fetched (make ort or scripts/fetch-ort.sh): %v", err)
+		root, _ := testenv.ModuleRoot()
+		testenv.Missing(t, filepath.Join(root, "third_party", "onnxruntime", "linux-"+runtime.GOARCH, LibName),
+			"make ort or sh scripts/fetch-ort.sh", err)
 	}
 	return p
 }

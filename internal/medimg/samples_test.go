@@ -134,10 +134,7 @@ func TestSampleSignedWords(t *testing.T) {
 // writes it (little endian), or skips when dcmdump is not installed.
 func dcmdumpRaw(t *testing.T, path string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("dcmdump")
-	if err != nil {
-		t.Skip("dcmdump (dcmtk) not installed")
-	}
+	bin := testenv.Tool(t, "dcmdump", "dcmtk")
 	dir := t.TempDir()
 	if out, err := exec.Command(bin, "-q", "+W", dir, path).CombinedOutput(); err != nil {
 		t.Fatalf("dcmdump %s: %v\n%s", path, err, out)
