@@ -114,19 +114,24 @@ func TestProtectRecoverErrorsLeaveNoFile(t *testing.T) {
 		name, want string
 		args       []string
 		out        string
+		sample     string // a shared sample the case protects, looked up in its own subtest
 	}{
-		{"corrupt envelope", "signature", recoverArgs(dir, filepath.Join(dir, "bad.edge"), filepath.Join(dir, "o1.png")), "o1.png"},
-		{"truncated envelope", "envelope", recoverArgs(dir, filepath.Join(dir, "short.edge"), filepath.Join(dir, "o2.png")), "o2.png"},
+		{"corrupt envelope", "signature", recoverArgs(dir, filepath.Join(dir, "bad.edge"), filepath.Join(dir, "o1.png")), "o1.png", ""},
+		{"truncated envelope", "envelope", recoverArgs(dir, filepath.Join(dir, "short.edge"), filepath.Join(dir, "o2.png")), "o2.png", ""},
 		{"wrong hub key", "not sealed to this hub", []string{"recover", "--in", env, "--hub-key", filepath.Join(other, "hub.key"),
-			"--device-pub", filepath.Join(dir, "keys/device.pub"), "--out", filepath.Join(dir, "o3.png")}, "o3.png"},
+			"--device-pub", filepath.Join(dir, "keys/device.pub"), "--out", filepath.Join(dir, "o3.png")}, "o3.png", ""},
 		{"unknown device", "unknown device", []string{"recover", "--in", env, "--hub-key", filepath.Join(dir, "keys/hub.key"),
-			"--device-pub", filepath.Join(other, "device.pub"), "--out", filepath.Join(dir, "o4.png")}, "o4.png"},
-		{"image too small", "does not fit", protectArgs(dir, feats, filepath.Join(dir, "tiny.png"), filepath.Join(dir, "o5.edge")), "o5.edge"},
-		{"short feature file", "features", protectArgs(dir, filepath.Join(dir, "short.f32"), png, filepath.Join(dir, "o6.edge")), "o6.edge"},
-		{"unsupported transfer syntax", "unsupported transfer syntax", protectArgs(dir, feats, testenvJ2K(t), filepath.Join(dir, "o7.edge")), "o7.edge"},
+			"--device-pub", filepath.Join(other, "device.pub"), "--out", filepath.Join(dir, "o4.png")}, "o4.png", ""},
+		{"image too small", "does not fit", protectArgs(dir, feats, filepath.Join(dir, "tiny.png"), filepath.Join(dir, "o5.edge")), "o5.edge", ""},
+		{"short feature file", "features", protectArgs(dir, filepath.Join(dir, "short.f32"), png, filepath.Join(dir, "o6.edge")), "o6.edge", ""},
+		{"unsupported transfer syntax", "unsupported transfer syntax", nil, "o7.edge", "medical/RG3_J2KR.dcm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, e := runKeysCLI(t, tc.args...)
+			args := tc.args
+			if tc.sample != "" {
+				args = protectArgs(dir, feats, testenv.Path(t, tc.sample), filepath.Join(dir, tc.out))
+			}
+			code, _, e := runKeysCLI(t, args...)
 			if code != 1 || !strings.Contains(e, tc.want) || strings.Count(strings.TrimSpace(e), "\n") != 0 {
 				t.Fatalf("exit %d, stderr %q (want one line with %q)", code, e, tc.want)
 			}
@@ -135,8 +140,4 @@ func TestProtectRecoverErrorsLeaveNoFile(t *testing.T) {
 			}
 		})
 	}
-}
-
-func testenvJ2K(t *testing.T) string {
-	return testenv.Path(t, "medical/RG3_J2KR.dcm")
 }
