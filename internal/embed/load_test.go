@@ -63,6 +63,9 @@ func samples(t testing.TB) []sample {
 			}
 		}
 	}
+	if len(out) == 0 {
+		t.Fatalf("no PNG or DICOM sample images in %s", dir)
+	}
 	return out
 }
 

@@ -93,6 +93,9 @@ func medicalImages(t *testing.T) map[string]*medimg.Image {
 		}
 		out[name] = im
 	}
+	if len(out) == 0 {
+		t.Fatalf("no readable PNG or DICOM sample images in %s", dir)
+	}
 	return out
 }
 
