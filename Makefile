@@ -66,6 +66,12 @@ cross: build
 	@sh scripts/cross-test.sh
 	@sh scripts/qemu-infer-test.sh
 
+# Every fuzz target for FUZZTIME each, one after another (make fuzz FUZZTIME=10m).
+FUZZTIME ?= 10s
+fuzz:
+	@mkdir -p $(GOTMP)
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) GOTMPDIR=$(GOTMP) sh scripts/fuzz.sh
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
