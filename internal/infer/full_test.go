@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"edge/internal/infer/onnx"
+	"edge/internal/infer/prep"
 	"edge/internal/infer/resnet"
 	"edge/internal/testenv"
 )
@@ -317,50 +319,86 @@ func TestLibraryErrors(t *testing.T) {
 	}
 }
 
-// TestCrossArchAgreement computes a small network's features on a real print
-// and, given EDGE_XARCH_OUT, writes them; given EDGE_XARCH_REF (features from
-// another architecture), checks agreement. scripts/qemu-infer-test.sh runs
-// it on amd64 and then on arm64 under qemu.
+// crossArchRef holds the features TestCrossArchAgreement's network gives its
+// synthetic print on linux/amd64; EDGE_UPDATE_GOLDEN=1 go test -run
+// TestCrossArchAgreement rewrites it.
+const crossArchRef = "testdata/crossarch-features.f32"
+
+// TestCrossArchAgreement computes a small network's features on a synthetic
+// print (integer-only drawing, the same pixels on every architecture) and
+// checks them against the amd64 features in testdata (cosine >= 0.999), and
+// that a second run gives the same bits. Given EDGE_XARCH_OUT it also writes
+// them; given EDGE_XARCH_REF (features from another architecture's run) it
+// checks agreement with those too. scripts/qemu-infer-test.sh runs it on
+// amd64 and then on arm64 under qemu.
 func TestCrossArchAgreement(t *testing.T) {
 	lib := ortLib(t)
-	print1 := testenv.Path(t, "fingerprints/multi-impression/4_1.png")
 	m, err := resnet.Build(resnet.Config{Blocks: [4]int{1, 1, 1, 1}, Width: 8, Size: 112, Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mp := filepath.Join(t.TempDir(), "x.onnx")
-	os.WriteFile(mp, m.Marshal(), 0o644)
+	if err := os.WriteFile(mp, m.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	e, err := Open(ctx, Options{ModelPath: mp, ORTLib: lib})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	f, err := e.FeaturesFile(ctx, print1)
+	img := prep.Synthetic(256, 288, 4)
+	f, err := e.Features(ctx, img)
 	if err != nil {
 		t.Fatal(err)
 	}
+	again, err := e.Features(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f, again) {
+		t.Fatal("a second run on the same print gave different features")
+	}
+	nz := 0
+	for _, v := range f {
+		if v != 0 {
+			nz++
+		}
+	}
+	if len(f) != 32*8 || nz < len(f)/2 {
+		t.Fatalf("%d features, %d non-zero; want %d, most non-zero", len(f), nz, 32*8)
+	}
+	var buf bytes.Buffer
+	binary.Write(&buf, binary.LittleEndian, f)
 	if out := os.Getenv("EDGE_XARCH_OUT"); out != "" {
-		var buf bytes.Buffer
-		binary.Write(&buf, binary.LittleEndian, f)
 		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ref := os.Getenv("EDGE_XARCH_REF")
-	if ref == "" {
-		return
+	if os.Getenv("EDGE_UPDATE_GOLDEN") != "" {
+		if runtime.GOARCH != "amd64" {
+			t.Fatalf("%s is amd64's features; rewrite it on amd64", crossArchRef)
+		}
+		if err := os.WriteFile(crossArchRef, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	b, err := os.ReadFile(ref)
-	if err != nil || len(b) != 4*len(f) {
-		t.Fatalf("reference %s: %d bytes, err %v; want %d", ref, len(b), err, 4*len(f))
+	refs := []string{crossArchRef}
+	if ref := os.Getenv("EDGE_XARCH_REF"); ref != "" {
+		refs = append(refs, ref)
 	}
-	r := make([]float32, len(f))
-	binary.Read(bytes.NewReader(b), binary.LittleEndian, r)
-	c := cosine(f, r)
-	t.Logf("cosine to reference %s: %.6f", ref, c)
-	if c < 0.999 {
-		t.Fatalf("cosine %.6f to the other architecture's features, want ≥ 0.999", c)
+	for _, ref := range refs {
+		b, err := os.ReadFile(ref)
+		if err != nil || len(b) != 4*len(f) {
+			t.Fatalf("reference %s: %d bytes, err %v; want %d", ref, len(b), err, 4*len(f))
+		}
+		r := make([]float32, len(f))
+		binary.Read(bytes.NewReader(b), binary.LittleEndian, r)
+		c := cosine(f, r)
+		t.Logf("%s: cosine to %s: %.6f", runtime.GOARCH, ref, c)
+		if !(c >= 0.999) {
+			t.Errorf("cosine %.6f to the features in %s, want >= 0.999", c, ref)
+		}
 	}
 }
 

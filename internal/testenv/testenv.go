@@ -86,6 +86,27 @@ func Path(t testing.TB, rel string) string {
 	return p
 }
 
+// Lookup returns a file or folder under the shared data folder and whether
+// it is there, for a test that runs either way (on generated inputs where the
+// samples are absent). EDGE_DATA naming something that is not a folder fails
+// the test.
+func Lookup(t testing.TB, rel string) (string, bool) {
+	t.Helper()
+	d := os.Getenv("EDGE_DATA")
+	if d != "" {
+		d = DataDir(t)
+	} else {
+		root, err := ModuleRoot()
+		if err != nil {
+			t.Fatalf("testenv: no go.mod above the test's folder: %v", err)
+		}
+		d = filepath.Join(root, "..", "shared", "data")
+	}
+	p := filepath.Join(d, rel)
+	_, err := os.Stat(p)
+	return p, err == nil
+}
+
 // Tool returns the path of an installed program the test runs as a real peer.
 // Absent, it skips the test, or fails it under CI=true: make test installs
 // every such program (scripts/install-deps.sh, Debian package pkg).

@@ -100,3 +100,19 @@ func TestToolAndMissing(t *testing.T) {
 		t.Errorf("missing file under CI=true: %s, want a failure", how)
 	}
 }
+
+func TestLookup(t *testing.T) {
+	d := t.TempDir()
+	os.Mkdir(filepath.Join(d, "prints"), 0o755)
+	t.Setenv("EDGE_DATA", d)
+	if p, ok := Lookup(t, "prints"); !ok || p != filepath.Join(d, "prints") {
+		t.Errorf("present: %s %v", p, ok)
+	}
+	if _, ok := Lookup(t, "none"); ok {
+		t.Error("absent folder found")
+	}
+	t.Setenv("EDGE_DATA", filepath.Join(d, "missing"))
+	if how, _ := outcome(t, func(tb testing.TB) { Lookup(tb, "prints") }); how != "fatal" {
+		t.Errorf("EDGE_DATA wrong: %s, want a failure", how)
+	}
+}
