@@ -30,7 +30,7 @@ func runBioCLI(args ...string) (code int, stdout, stderr string) {
 // ONNX Runtime path in seconds.
 func smallModel(t *testing.T) string {
 	t.Helper()
-	if _, err := infer.LibraryPath("", nil); err != nil {
+	if _, err := infer.LibraryPath(""); err != nil {
 		t.Skipf("ONNX Runtime library not available: %v", err)
 	}
 	m, err := resnet.Build(resnet.Config{Blocks: [4]int{1, 1, 1, 1}, Width: 8, Size: 64, Seed: 1})

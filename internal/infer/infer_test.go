@@ -17,7 +17,7 @@ import (
 // ortLib finds the fetched library or skips: tests never download.
 func ortLib(t testing.TB) string {
 	t.Helper()
-	p, err := LibraryPath("", nil)
+	p, err := LibraryPath("")
 	if err != nil {
 		t.Skipf("ONNX Runtime library not fetched (make ort or scripts/fetch-ort.sh): %v", err)
 	}
