@@ -13,7 +13,7 @@ MODEL32  := models/resnet152-fp32.onnx
 CALIB    := $(wildcard ../shared/data/fingerprints/multi-impression)
 DEMO     := out/demo
 
-.PHONY: all build deps ort model samples test check unit cross demo bench fuzz clean
+.PHONY: all build deps ort model samples test check unit cross cross-test demo bench fuzz clean
 
 all: build
 
@@ -41,7 +41,7 @@ samples:
 	@sh scripts/fetch-samples.sh >/dev/null
 
 # Static checks, every test, then the cross-architecture checks under qemu-user.
-test: deps ort check unit cross
+test: deps ort check unit cross-test
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -51,7 +51,14 @@ check:
 unit:
 	$(GO) test -count=1 ./...
 
-cross: build
+# One release tarball per board in dist/, and dist/SHA256SUMS.
+cross: model
+	@sh scripts/cross-build.sh
+
+# Every package's tests as arm64 and ARMv7 binaries under qemu-user, the
+# release binaries sealing and opening each other's envelopes, the tarballs
+# against their profiles, and arm64 inference.
+cross-test: cross
 	@sh scripts/cross-test.sh
 	@sh scripts/qemu-infer-test.sh
 
