@@ -18,7 +18,7 @@ DEMO     := out/demo
 # there before this clone's own.
 GOTMP    := $(CURDIR)/.cache/go-tmp
 
-.PHONY: all build deps ort model samples test check unit cross demo bench fuzz clean
+.PHONY: all build deps ort model samples test check unit cross cross-test demo bench fuzz clean
 
 all: build
 
@@ -45,11 +45,11 @@ model: $(MODEL)
 samples:
 	@sh scripts/fetch-samples.sh >/dev/null
 
-# Static checks, the cross-architecture checks under qemu-user, then every Go
-# test; the run ends with go test's closing lines and the list of skipped
-# tests with their reasons. Under CI=true a test that skipped although what it
-# needs is present fails the run (internal/testenv).
-test: deps ort check cross unit
+# Static checks, the cross-architecture checks under qemu-user (tarballs
+# included), then every Go test; the run ends with go test's closing lines and
+# the list of skipped tests with their reasons. Under CI=true a test that
+# skipped although what it needs is present fails the run (internal/testenv).
+test: deps ort check cross-test unit
 test unit check: export GOTMPDIR := $(GOTMP)
 
 check:
@@ -62,7 +62,14 @@ unit:
 	@mkdir -p $(GOTMP)
 	$(GO) run ./internal/testenv/testreport -go $(GO) -count=1 ./...
 
-cross: build
+# One release tarball per board in dist/, and dist/SHA256SUMS.
+cross: model
+	@sh scripts/cross-build.sh
+
+# Every package's tests as arm64 and ARMv7 binaries under qemu-user, the
+# release binaries sealing and opening each other's envelopes, the tarballs
+# against their profiles, and arm64 inference.
+cross-test: cross
 	@sh scripts/cross-test.sh
 	@sh scripts/qemu-infer-test.sh
 

@@ -24,7 +24,7 @@ import (
 // needORT skips (fails under CI=true) where the ONNX Runtime library is absent.
 func needORT(t *testing.T) {
 	t.Helper()
-	if _, err := infer.LibraryPath("", nil); err != nil {
+	if _, err := infer.LibraryPath(""); err != nil {
 		root, _ := testenv.ModuleRoot()
 		testenv.Missing(t, filepath.Join(root, "third_party", "onnxruntime", "linux-"+runtime.GOARCH, infer.LibName),
 			"make ort or sh scripts/fetch-ort.sh", err)
@@ -183,7 +183,7 @@ func TestModelFeaturesInfer(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("infer info: exit %d: %s", code, e)
 	}
-	lib, _ := infer.LibraryPath("", nil)
+	lib, _ := infer.LibraryPath("")
 	for _, want := range []string{"onnxruntime 1.", "library     " + lib + "\n", "CPUExecutionProvider", "in use      cpu\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("infer info lacks %q:\n%s", want, out)

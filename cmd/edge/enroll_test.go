@@ -31,7 +31,7 @@ func runBioCLI(args ...string) (code int, stdout, stderr string) {
 // ONNX Runtime path in seconds.
 func smallModel(t *testing.T) string {
 	t.Helper()
-	if _, err := infer.LibraryPath("", nil); err != nil {
+	if _, err := infer.LibraryPath(""); err != nil {
 		root, _ := testenv.ModuleRoot()
 		testenv.Missing(t, filepath.Join(root, "third_party", "onnxruntime", "linux-"+runtime.GOARCH, infer.LibName),
 			"make ort or sh scripts/fetch-ort.sh", err)

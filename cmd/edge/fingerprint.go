@@ -10,19 +10,25 @@ import (
 	"sort"
 	"strings"
 
+	"edge/board"
+	"edge/internal/boardcfg"
 	"edge/internal/infer"
 )
 
 // inferFlags are the flags every command that runs the model shares.
 type inferFlags struct {
 	model, ortLib, eps *string
+	board              func() (*board.Profile, error)
+	fs                 *flag.FlagSet
 }
 
 func addInferFlags(fs *flag.FlagSet) inferFlags {
 	return inferFlags{
-		model:  fs.String("model", defaultModel, "feature model (ONNX); make model builds the default one"),
+		model:  fs.String("model", defaultModel, "feature model (ONNX); make model builds the default one, and a --board names its installed one"),
 		ortLib: fs.String("ort-lib", "", "ONNX Runtime shared library (default: the board's, or the project's third_party copy)"),
 		eps:    fs.String("ep", "", "execution providers to try in order, comma separated (default: the board's, then cpu)"),
+		board:  addBoardFlag(fs),
+		fs:     fs,
 	}
 }
 
@@ -33,8 +39,20 @@ func (f inferFlags) open(ctx context.Context, e env) (*infer.Extractor, error) {
 	if *f.eps != "" {
 		eps = strings.Split(*f.eps, ",")
 	}
+	prof, err := f.board()
+	if err != nil {
+		return nil, err
+	}
+	model := *f.model
+	if prof != nil && prof.Install.Model != "" && !flagSet(f.fs, "model") {
+		model = prof.Install.Model
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return infer.Open(ctx, infer.Options{ModelPath: *f.model, ORTLib: *f.ortLib, Providers: eps, Logger: log})
+	opts, err := boardcfg.Infer(prof, infer.Options{ModelPath: model, ORTLib: *f.ortLib, Providers: eps, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return infer.Open(ctx, opts)
 }
 
 // featuresOfPrints runs the model over every print in dir, in name order.

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"edge/board"
+	"edge/internal/boardcfg"
 	"edge/internal/infer"
 )
 
@@ -18,24 +18,24 @@ func runInfer(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "infer info")
 	ortLib := fs.String("ort-lib", "", "ONNX Runtime shared library (default: the board's, or the project's third_party copy)")
 	eps := fs.String("ep", "", "execution providers to try in order, comma separated (default: the board's, then cpu)")
-	boardName := fs.String("board", "", "board profile whose library and providers to use ("+strings.Join(board.Names(), ", ")+", or a .json file)")
+	loadBoard := addBoardFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	var prof *board.Profile
-	if *boardName != "" {
-		p, err := board.Load(*boardName)
-		if err != nil {
-			return err
-		}
-		prof = p
+	prof, err := loadBoard()
+	if err != nil {
+		return err
 	}
 	var list []string
 	if *eps != "" {
 		list = strings.Split(*eps, ",")
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	in, err := infer.Probe(ctx, infer.Options{ORTLib: *ortLib, Providers: list, Board: prof, Logger: log})
+	opts, err := boardcfg.Infer(prof, infer.Options{ORTLib: *ortLib, Providers: list, Logger: log})
+	if err != nil {
+		return err
+	}
+	in, err := infer.Probe(ctx, opts)
 	if err != nil {
 		return err
 	}

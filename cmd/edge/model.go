@@ -55,7 +55,7 @@ func (c calibFlags) quantize(ctx context.Context, e env, m *onnx.Model) (*onnx.M
 		note = fmt.Sprintf("activations calibrated by min/max over %d synthetic prints (no --calib folder given)", len(prints))
 		fmt.Fprintln(e.stderr, "edge model: no --calib folder: calibrating on synthetic prints drawn in Go")
 	}
-	lib, err := infer.LibraryPath(*c.ortLib, nil)
+	lib, err := infer.LibraryPath(*c.ortLib)
 	if err != nil {
 		return nil, fmt.Errorf("%w (calibration runs the fp32 model; --fp32 needs no library)", err)
 	}

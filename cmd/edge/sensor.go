@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"edge/board"
+	"edge/internal/boardcfg"
 	"edge/internal/fsutil"
 	"edge/internal/sensor"
 	"edge/internal/sensor/gpio"
@@ -47,7 +48,8 @@ func runSensor(ctx context.Context, e env, args []string) error {
 
 // sensorFlags are how every sensor command finds and talks to the module.
 type sensorFlags struct {
-	port, boardName   *string
+	port              *string
+	board             func() (*board.Profile, error)
 	baud              *int
 	address, password *string
 	timeout           *time.Duration
@@ -55,38 +57,30 @@ type sensorFlags struct {
 
 func addSensorFlags(fs *flag.FlagSet) sensorFlags {
 	return sensorFlags{
-		port:      fs.String("port", "", "serial device (default: the board's, else the first USB adapter that answers)"),
-		boardName: fs.String("board", "", "board profile for port, baud and GPIO pins ("+strings.Join(board.Names(), ", ")+", or a .json file)"),
-		baud:      fs.Int("baud", 0, "line rate, 9600 to 115200 (default: the board's, else 57600)"),
-		address:   fs.String("address", "", "module address (default: the board's, else 0xFFFFFFFF)"),
-		password:  fs.String("password", "", "module password (default: the board's, else 0)"),
-		timeout:   fs.Duration("timeout", 30*time.Second, "give up on the whole command after this long"),
+		port:     fs.String("port", "", "serial device (default: the board's, else the first USB adapter that answers)"),
+		board:    addBoardFlag(fs),
+		baud:     fs.Int("baud", 0, "line rate, 9600 to 115200 (default: the board's, else 57600)"),
+		address:  fs.String("address", "", "module address (default: the board's, else 0xFFFFFFFF)"),
+		password: fs.String("password", "", "module password (default: the board's, else 0)"),
+		timeout:  fs.Duration("timeout", 30*time.Second, "give up on the whole command after this long"),
 	}
 }
 
 // resolved is what the flags and the board profile settle on.
 type resolved struct {
-	port  string
-	baud  int
-	opts  sensor.Opts
-	gpio  board.GPIO
-	board bool
+	port string
+	baud int
+	opts sensor.Opts
+	gpio gpio.Pins
 }
 
 func (f sensorFlags) resolve() (resolved, error) {
-	r := resolved{baud: 57600, opts: sensor.DefaultOpts}
-	if *f.boardName != "" {
-		p, err := board.Load(*f.boardName)
-		if err != nil {
-			return r, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		r.board = true
-		r.port, r.gpio = p.Serial.Port, p.GPIO
-		if p.Serial.Baud != 0 {
-			r.baud = p.Serial.Baud
-		}
-		r.opts.Address, r.opts.Password = p.Serial.Address, p.Serial.Password
+	p, err := f.board()
+	if err != nil {
+		return resolved{}, err
 	}
+	s := boardcfg.Sensor(p)
+	r := resolved{port: s.Port, baud: s.Baud, opts: s.Opts, gpio: boardcfg.GPIO(p)}
 	if *f.port != "" {
 		r.port = *f.port
 	}
@@ -517,7 +511,7 @@ func runSensorEnroll(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	return runEnroll(ctx, e, append(forwardFlags(fs, "id", "store", "replace", "model", "ort-lib", "ep"), paths...))
+	return runEnroll(ctx, e, append(forwardFlags(fs, "id", "store", "replace", "model", "ort-lib", "ep", "board"), paths...))
 }
 
 func runSensorLogin(ctx context.Context, e env, args []string) error {
@@ -544,7 +538,7 @@ func runSensorLogin(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fwd := append(forwardFlags(fs, "id", "store", "json", "model", "ort-lib", "ep"), paths...)
+	fwd := append(forwardFlags(fs, "id", "store", "json", "model", "ort-lib", "ep", "board"), paths...)
 	if *id != "" {
 		return runVerify(ctx, e, fwd)
 	}

@@ -36,7 +36,7 @@ func Open(ctx context.Context, opts Options) (*Extractor, error) {
 	if err := CheckProviders(opts.providers()); err != nil {
 		return nil, err
 	}
-	path, err := LibraryPath(opts.ORTLib, opts.Board)
+	path, err := LibraryPath(opts.ORTLib)
 	if err != nil {
 		return nil, err
 	}

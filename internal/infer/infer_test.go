@@ -17,7 +17,7 @@ import (
 // ortLib finds the fetched library or skips: tests never download.
 func ortLib(t testing.TB) string {
 	t.Helper()
-	p, err := LibraryPath("", nil)
+	p, err := LibraryPath("")
 	if err != nil {
 		root, _ := testenv.ModuleRoot()
 		testenv.Missing(t, filepath.Join(root, "third_party", "onnxruntime", "linux-"+runtime.GOARCH, LibName),

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-
-	"edge/board"
 )
 
 // LibName is the ONNX Runtime library's file name.
@@ -16,23 +14,17 @@ const LibName = "libonnxruntime.so.1"
 // EnvLib names the environment variable consulted last for the library.
 const EnvLib = "EDGE_ORT_LIB"
 
-// LibraryPath chooses the ONNX Runtime library: an explicit path (--ort-lib)
-// wins and must exist; then the board profile's; then the project's fetched
-// copy, third_party/onnxruntime/linux-GOARCH/, found beside or above the
+// LibraryPath chooses the ONNX Runtime library: an explicit path (--ort-lib,
+// or the board profile's, which the application puts in Options.ORTLib) wins
+// and must exist; then the project's fetched copy, third_party/onnxruntime/linux-GOARCH/, found beside or above the
 // executable or the working directory (a development tree or an unpacked
 // release); last $EDGE_ORT_LIB. The error lists every place looked at.
-func LibraryPath(explicit string, prof *board.Profile) (string, error) {
+func LibraryPath(explicit string) (string, error) {
 	if explicit != "" {
 		if err := isFile(explicit); err != nil {
-			return "", fmt.Errorf("infer: ONNX Runtime library %s (from --ort-lib): %w", explicit, err)
+			return "", fmt.Errorf("infer: ONNX Runtime library %s: %w", explicit, err)
 		}
 		return explicit, nil
-	}
-	if prof != nil && prof.ORTLibrary != "" {
-		if err := isFile(prof.ORTLibrary); err != nil {
-			return "", fmt.Errorf("infer: ONNX Runtime library %s (from board %s): %w", prof.ORTLibrary, prof.Name, err)
-		}
-		return prof.ORTLibrary, nil
 	}
 	var tried []string
 	rel := filepath.Join("third_party", "onnxruntime", "linux-"+runtime.GOARCH, LibName)

@@ -1,25 +1,19 @@
 package infer
 
-import (
-	"log/slog"
-
-	"edge/board"
-)
+import "log/slog"
 
 // Options configures Open.
 type Options struct {
 	// ModelPath is the ONNX model; DefaultModel when empty.
 	ModelPath string
-	// ORTLib is the ONNX Runtime library; see LibraryPath for the search
-	// when empty.
+	// ORTLib is the ONNX Runtime library (--ort-lib, or the board's); see
+	// LibraryPath for the search when empty.
 	ORTLib string
 	// Providers are the execution providers to try in order (cpu, xnnpack,
-	// cuda, tensorrt, openvino, qnn, …). Empty means the board's list, or
-	// just cpu. A provider that cannot be used is logged and the next tried;
+	// cuda, tensorrt, openvino, qnn, …): --ep, or the board's list; empty
+	// means just cpu. A provider that cannot be used is logged and the next tried;
 	// when none can, Open fails, so a list that must always work ends in cpu.
 	Providers []string
-	// Board supplies the library and providers when those are not given.
-	Board *board.Profile
 	// Logger receives provider fallbacks; nil discards them.
 	Logger *slog.Logger
 	// Threads is ONNX Runtime's intra-op thread count, 2 when 0. It is fixed
@@ -35,11 +29,8 @@ const DefaultModel = "models/resnet152-int8.onnx"
 const MaxModelBytes = 1 << 30
 
 func (o *Options) providers() []string {
-	switch {
-	case len(o.Providers) > 0:
+	if len(o.Providers) > 0 {
 		return o.Providers
-	case o.Board != nil && len(o.Board.ExecutionProviders) > 0:
-		return o.Board.ExecutionProviders
 	}
 	return []string{"cpu"}
 }

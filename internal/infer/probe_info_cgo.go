@@ -24,7 +24,7 @@ func Probe(ctx context.Context, opts Options) (*Info, error) {
 	if err := CheckProviders(opts.providers()); err != nil {
 		return nil, err
 	}
-	path, err := LibraryPath(opts.ORTLib, opts.Board)
+	path, err := LibraryPath(opts.ORTLib)
 	if err != nil {
 		return nil, err
 	}

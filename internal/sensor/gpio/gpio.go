@@ -1,7 +1,7 @@
 // Package gpio drives the lines wired beside a fingerprint module: the
 // module's touch (wake) output, which goes low while a finger rests on the
-// window, a status LED and a buzzer, all through periph.io and named as the
-// board profile names them.
+// window, a status LED and a buzzer, all through periph.io and named by
+// periph.io pin name (Pins; the application fills it from the board profile).
 //
 // Every line is optional. A board without GPIO, or one whose profile leaves
 // a line empty or names a pin the host does not have, gets a Lines that
@@ -21,8 +21,6 @@ import (
 	"log/slog"
 	"time"
 
-	"edge/board"
-
 	pgpio "periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/host/v3"
@@ -37,10 +35,16 @@ type Lines struct {
 // ErrNoTouchLine is returned by WaitTouch when no touch line is wired.
 var ErrNoTouchLine = errors.New("gpio: no touch line on this board")
 
-// Open finds the pins the profile names. It fails only when the host's
-// drivers fail to load; missing pins are logged and left out.
-func Open(cfg board.GPIO, log *slog.Logger) (*Lines, error) {
-	if cfg == (board.GPIO{}) {
+// Pins names the lines by periph.io pin name (GPIO17, …); empty means the
+// line is not wired.
+type Pins struct {
+	Touch, LED, Buzzer string
+}
+
+// Open finds the named pins. It fails only when the host's drivers fail to
+// load; missing pins are logged and left out.
+func Open(cfg Pins, log *slog.Logger) (*Lines, error) {
+	if cfg == (Pins{}) {
 		return &Lines{}, nil
 	}
 	if _, err := host.Init(); err != nil {

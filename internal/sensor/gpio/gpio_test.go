@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"edge/board"
-
 	pgpio "periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
@@ -73,7 +71,7 @@ func TestOutputs(t *testing.T) {
 func TestOpenDegradesWithoutPins(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	l, err := Open(board.GPIO{Touch: "NO_SUCH_PIN", LED: "NOR_THIS"}, log)
+	l, err := Open(Pins{Touch: "NO_SUCH_PIN", LED: "NOR_THIS"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
