@@ -54,7 +54,7 @@ func (g *geom) context(u []int32, res bitset, i uint32) (p int32, cx uint32, ok 
 		}
 		j := int(i) + (dy*g.w+dx)*g.c
 		v := u[j]
-		if res.has(uint32(j)) {
+		if res != nil && res.has(uint32(j)) {
 			v = lowClear(v)
 		}
 		return v, true
@@ -95,10 +95,18 @@ func (g *geom) context(u []int32, res bitset, i uint32) (p int32, cx uint32, ok 
 // for 1) of every plane in a keyed order, independent of the pixel values.
 func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 	s := make([]uint32, 0, g.n/2+1)
-	for i := 0; i < g.n; i++ {
-		x, y := g.xy(uint32(i))
-		if (x+y)&1 == parity {
-			s = append(s, uint32(i))
+	planes := g.n / (g.w * g.h * g.c)
+	i := uint32(0)
+	for range planes {
+		for y := range g.h {
+			for x := range g.w {
+				if (x+y)&1 == parity {
+					for c := range g.c {
+						s = append(s, i+uint32(c))
+					}
+				}
+				i += uint32(g.c)
+			}
 		}
 	}
 	label := "order 0"
@@ -113,39 +121,110 @@ func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 // their keyed order among themselves.
 const maxBucket = 1 << 16
 
+// skip marks, in order's scratch, a sample that takes no part in the pass.
+const skip = maxBucket
+
+// hideReserved clears the low bit of the reserved samples in u, the value
+// every context reads there, and returns their bits for showReserved: the
+// contexts then need no test of the reserved set per neighbour.
+func hideReserved(u []int32, list []uint32, saved []uint32) []uint32 {
+	saved = saved[:0]
+	for _, i := range list {
+		saved = append(saved, uint32(u[i]&1))
+		u[i] = lowClear(u[i])
+	}
+	return saved
+}
+
+func showReserved(u []int32, list []uint32, saved []uint32) {
+	for j, i := range list {
+		u[i] |= int32(saved[j])
+	}
+}
+
+// interior is the context of a sample at least two samples from every edge
+// of its plane, read straight from u (reserved samples hidden): the common
+// case, with every neighbour and every pair of the ring present.
+func (g *geom) interior(u []int32, i int) (p int32, cx uint32) {
+	c, r := g.c, g.w*g.c
+	p = (u[i-r] + u[i+r] + u[i-c] + u[i+c] + 2) / 4
+	for _, q := range ringOff {
+		d := u[i+q[0]*c+q[1]*r] - u[i+q[2]*c+q[3]*r]
+		if d < 0 {
+			d = -d
+		}
+		cx += uint32(d)
+	}
+	return p, cx
+}
+
+// ringOff is ring as (dx, dy, dx, dy), for interior.
+var ringOff = ring
+
+// orderScratch is what order reuses between calls.
+type orderScratch struct {
+	cx    []uint32
+	p     []uint16
+	saved []uint32
+	count []int
+}
+
 // order sorts the unreserved samples of a colour (already in keyed order) by
 // neighbourhood complexity, stably, so that the smoothest come first and
 // equally smooth ones stay in keyed order. It returns the samples with
-// their predictions.
-func (g *geom) order(u []int32, res bitset, keyed []uint32) (ord []uint32, pred []int32) {
-	type ctx struct {
-		i  uint32
-		p  int32
-		cx uint32
-	}
-	cs := make([]ctx, 0, len(keyed))
-	count := make([]int, maxBucket+1)
-	for _, i := range keyed {
+// their predictions. list is the reserved samples (res as a list); u is
+// restored before order returns.
+func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch) pass {
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	sc.cx = resize(sc.cx, len(keyed))
+	sc.p = resize(sc.p, len(keyed))
+	sc.count = resize(sc.count, maxBucket+1)
+	count := sc.count
+	clear(count)
+	none := bitset(nil)
+	n := 0
+	for j, i := range keyed {
 		if res.has(i) {
+			sc.cx[j] = skip
 			continue
 		}
-		p, cx, ok := g.context(u, res, i)
-		if !ok {
-			continue
+		x, y := g.xy(i)
+		var p int32
+		var cx uint32
+		if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+			p, cx = g.interior(u, int(i))
+		} else {
+			var ok bool
+			if p, cx, ok = g.context(u, none, i); !ok {
+				sc.cx[j] = skip
+				continue
+			}
 		}
 		cx = min(cx, maxBucket-1)
-		cs = append(cs, ctx{i, p, cx})
+		sc.cx[j], sc.p[j] = cx, uint16(p)
 		count[cx+1]++
+		n++
 	}
 	for b := 1; b <= maxBucket; b++ {
 		count[b] += count[b-1]
 	}
-	ord = make([]uint32, len(cs))
-	pred = make([]int32, len(cs))
-	for _, c := range cs {
-		k := count[c.cx]
-		count[c.cx]++
-		ord[k], pred[k] = c.i, c.p
+	ps := pass{ord: make([]uint32, n), pred: make([]uint16, n)}
+	for j, i := range keyed {
+		cx := sc.cx[j]
+		if cx == skip {
+			continue
+		}
+		k := count[cx]
+		count[cx]++
+		ps.ord[k], ps.pred[k] = i, sc.p[j]
 	}
-	return ord, pred
+	return ps
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
