@@ -145,28 +145,47 @@ func showReserved(u []int32, list []uint32, saved []uint32) {
 // interior is the context of a sample at least two samples from every edge
 // of its plane, read straight from u (reserved samples hidden): the common
 // case, with every neighbour and every pair of the ring present.
-func (g *geom) interior(u []int32, i int) (p int32, cx uint32) {
-	c, r := g.c, g.w*g.c
-	p = (u[i-r] + u[i+r] + u[i-c] + u[i+c] + 2) / 4
-	for _, q := range ringOff {
-		d := u[i+q[0]*c+q[1]*r] - u[i+q[2]*c+q[3]*r]
-		if d < 0 {
-			d = -d
-		}
-		cx += uint32(d)
+func interior(u []int32, i int, off *[2 * len(ring)]int, c, r int) (p int32, cx uint32) {
+	w := u[i-2*r-2*c : i+2*r+2*c+1]
+	i = 2*r + 2*c
+	p = (w[i-r] + w[i+r] + w[i-c] + w[i+c] + 2) / 4
+	for j := 0; j < len(off); j += 2 {
+		d := w[i+off[j]] - w[i+off[j+1]]
+		cx += uint32(max(d, -d))
 	}
 	return p, cx
 }
 
-// ringOff is ring as (dx, dy, dx, dy), for interior.
-var ringOff = ring
+// ringOffsets is ring as offsets in Pix for rows of r samples and c channels.
+func ringOffsets(c, r int) (off [2 * len(ring)]int) {
+	for j, q := range ring {
+		off[2*j] = q[0]*c + q[1]*r
+		off[2*j+1] = q[2]*c + q[3]*r
+	}
+	return off
+}
 
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
-	cx    []uint32
+	cx    []uint32 // by rank in the colour's raster order
 	p     []uint16
 	saved []uint32
 	count []int
+	rows  []int
+}
+
+// rowStarts gives, for each row, the number of samples of the colour in the
+// rows above it within a plane, and the colour's samples per plane (index h).
+func (g *geom) rowStarts(parity int, rows []int) []int {
+	rows = resize(rows, g.h+1)
+	n := 0
+	for y := range g.h {
+		rows[y] = n
+		s := (parity - y) & 1 // the first column of the colour in row y
+		n += (g.w - s + 1) / 2 * g.c
+	}
+	rows[g.h] = n
+	return rows
 }
 
 // order sorts the unreserved samples of a colour (already in keyed order) by
@@ -174,43 +193,72 @@ type orderScratch struct {
 // equally smooth ones stay in keyed order. It returns the samples with
 // their predictions. list is the reserved samples (res as a list); u is
 // restored before order returns.
+//
+// The contexts are computed in raster order, where neighbouring rows are in
+// cache, and only then looked up in keyed order: the cost per sample stays
+// the same however large the image.
 func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch) pass {
+	if len(keyed) == 0 {
+		return pass{}
+	}
+	parity := 0
+	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
+		parity = 1
+	}
 	sc.saved = hideReserved(u, list, sc.saved)
 	defer showReserved(u, list, sc.saved)
-	sc.cx = resize(sc.cx, len(keyed))
-	sc.p = resize(sc.p, len(keyed))
+	sc.rows = g.rowStarts(parity, sc.rows)
+	perPlane := sc.rows[g.h]
+	planes := g.n / (g.w * g.h * g.c)
+	sc.cx = resize(sc.cx, perPlane*planes)
+	sc.p = resize(sc.p, perPlane*planes)
 	sc.count = resize(sc.count, maxBucket+1)
 	count := sc.count
 	clear(count)
-	none := bitset(nil)
-	n := 0
-	for j, i := range keyed {
-		if res.has(i) {
-			sc.cx[j] = skip
-			continue
-		}
-		x, y := g.xy(i)
-		var p int32
-		var cx uint32
-		if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
-			p, cx = g.interior(u, int(i))
-		} else {
-			var ok bool
-			if p, cx, ok = g.context(u, none, i); !ok {
-				sc.cx[j] = skip
-				continue
+	off := ringOffsets(g.c, g.w*g.c)
+	c, r := g.c, g.w*g.c
+	rank := 0
+	for f := range planes {
+		for y := range g.h {
+			for x := (parity - y) & 1; x < g.w; x += 2 {
+				i := ((f*g.h+y)*g.w + x) * c
+				for ch := range c {
+					var p int32
+					var cx uint32
+					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+						p, cx = interior(u, i+ch, &off, c, r)
+					} else {
+						var ok bool
+						if p, cx, ok = g.context(u, nil, uint32(i+ch)); !ok {
+							sc.cx[rank] = skip
+							rank++
+							continue
+						}
+					}
+					cx = min(cx, maxBucket-1)
+					sc.cx[rank], sc.p[rank] = cx, uint16(p)
+					count[cx+1]++
+					rank++
+				}
 			}
 		}
-		cx = min(cx, maxBucket-1)
-		sc.cx[j], sc.p[j] = cx, uint16(p)
-		count[cx+1]++
-		n++
+	}
+	for _, i := range list {
+		// Reserved samples of this colour were counted above; take them out.
+		if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 && sc.cx[j] != skip {
+			count[sc.cx[j]+1]--
+		}
 	}
 	for b := 1; b <= maxBucket; b++ {
 		count[b] += count[b-1]
 	}
+	n := count[maxBucket]
 	ps := pass{ord: make([]uint32, n), pred: make([]uint16, n)}
-	for j, i := range keyed {
+	for _, i := range keyed {
+		if res.has(i) {
+			continue
+		}
+		j := g.rank(i, parity, sc.rows, perPlane)
 		cx := sc.cx[j]
 		if cx == skip {
 			continue
@@ -220,6 +268,21 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		ps.ord[k], ps.pred[k] = i, sc.p[j]
 	}
 	return ps
+}
+
+// rank is sample i's index in the colour's raster order, or −1 when i is of
+// the other colour.
+func (g *geom) rank(i uint32, parity int, rows []int, perPlane int) int {
+	ch := int(i) % g.c
+	q := int(i) / g.c
+	x := q % g.w
+	q /= g.w
+	y := q % g.h
+	f := q / g.h
+	if (x+y)&1 != parity {
+		return -1
+	}
+	return f*perPlane + rows[y] + x/2*g.c + ch
 }
 
 func resize[T any](s []T, n int) []T {
