@@ -84,8 +84,8 @@ func maxPayload(n int) int64 { return int64(n)*8 + 1<<20 }
 type header struct {
 	version byte
 	kind    byte
-	geom  medimg.Image // everything but Pix
-	nbody int64        // payload bytes that follow the header
+	geom    medimg.Image // everything but Pix
+	nbody   int64        // payload bytes that follow the header
 }
 
 func appendHeader(b []byte, h *header) []byte {
