@@ -19,6 +19,9 @@ type embedder struct {
 	first      pass
 	firstFor   int
 	firstValid bool
+	// second holds the buffers of colour 1's passes, reused as the search
+	// tries one split after another.
+	second pass
 }
 
 func newEmbedder(g *geom, k *keys, u []int32) *embedder {
@@ -99,14 +102,20 @@ func (e *embedder) run(payload, tagv []byte) error {
 }
 
 func (e *embedder) pass(u []int32, res bitset, list []uint32, c int) pass {
-	return e.g.order(u, res, list, e.colour(c), &e.sc)
+	if c == 0 {
+		return e.g.order(u, res, list, e.colour(c), &e.sc, pass{})
+	}
+	e.second = e.g.order(u, res, list, e.colour(c), &e.sc, e.second)
+	return e.second
 }
 
-// firstPass is colour 0's pass over the unmarked e.u.
+// firstPass is colour 0's pass over the unmarked e.u. Its keyed order is
+// needed for nothing else, so it is dropped once the pass is made.
 func (e *embedder) firstPass(res bitset, list []uint32) pass {
 	if !e.firstValid || e.firstFor != len(list) {
-		e.first = e.pass(e.u, res, list, 0)
+		e.first = e.g.order(e.u, res, list, e.colour(0), &e.sc, e.first)
 		e.firstFor, e.firstValid = len(list), true
+		e.keyed[0] = nil
 	}
 	return e.first
 }

@@ -121,9 +121,6 @@ func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 // their keyed order among themselves.
 const maxBucket = 1 << 16
 
-// skip marks, in order's scratch, a sample that takes no part in the pass.
-const skip = maxBucket
-
 // hideReserved clears the low bit of the reserved samples in u, the value
 // every context reads there, and returns their bits for showReserved: the
 // contexts then need no test of the reserved set per neighbour.
@@ -167,8 +164,9 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
-	cx    []uint32 // by rank in the colour's raster order
+	cx    []uint16 // by rank in the colour's raster order
 	p     []uint16
+	skip  bitset // ranks of samples without neighbours
 	saved []uint32
 	count []int
 	rows  []int
@@ -197,7 +195,8 @@ func (g *geom) rowStarts(parity int, rows []int) []int {
 // The contexts are computed in raster order, where neighbouring rows are in
 // cache, and only then looked up in keyed order: the cost per sample stays
 // the same however large the image.
-func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch) pass {
+// The pass is built in reuse's buffers when they are large enough.
+func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch, reuse pass) pass {
 	if len(keyed) == 0 {
 		return pass{}
 	}
@@ -212,6 +211,8 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	planes := g.n / (g.w * g.h * g.c)
 	sc.cx = resize(sc.cx, perPlane*planes)
 	sc.p = resize(sc.p, perPlane*planes)
+	sc.skip = resize(sc.skip, (perPlane*planes+63)/64)
+	clear(sc.skip)
 	sc.count = resize(sc.count, maxBucket+1)
 	count := sc.count
 	clear(count)
@@ -230,13 +231,13 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 					} else {
 						var ok bool
 						if p, cx, ok = g.context(u, nil, uint32(i+ch)); !ok {
-							sc.cx[rank] = skip
+							sc.skip.set(uint32(rank))
 							rank++
 							continue
 						}
 					}
 					cx = min(cx, maxBucket-1)
-					sc.cx[rank], sc.p[rank] = cx, uint16(p)
+					sc.cx[rank], sc.p[rank] = uint16(cx), uint16(p)
 					count[cx+1]++
 					rank++
 				}
@@ -245,24 +246,24 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	}
 	for _, i := range list {
 		// Reserved samples of this colour were counted above; take them out.
-		if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 && sc.cx[j] != skip {
-			count[sc.cx[j]+1]--
+		if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 && !sc.skip.has(uint32(j)) {
+			count[int(sc.cx[j])+1]--
 		}
 	}
 	for b := 1; b <= maxBucket; b++ {
 		count[b] += count[b-1]
 	}
 	n := count[maxBucket]
-	ps := pass{ord: make([]uint32, n), pred: make([]uint16, n)}
+	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n)}
 	for _, i := range keyed {
 		if res.has(i) {
 			continue
 		}
 		j := g.rank(i, parity, sc.rows, perPlane)
-		cx := sc.cx[j]
-		if cx == skip {
+		if sc.skip.has(uint32(j)) {
 			continue
 		}
+		cx := sc.cx[j]
 		k := count[cx]
 		count[cx]++
 		ps.ord[k], ps.pred[k] = i, sc.p[j]
