@@ -138,16 +138,20 @@ func writeFuzzSeeds(t *testing.T) {
 		w, h, frames, channels uint8
 		bits                   uint8
 		signed                 bool
+		sparse                 uint8
 		data                   []byte
 	}{
-		{1, 1, 1, 1, 8, false, []byte{7}},
-		{8, 8, 1, 1, 16, true, []byte{0x00, 0x80, 0xff, 0x7f, 1, 2, 3}},
-		{5, 4, 2, 3, 8, false, []byte("rgb samples repeat")},
-		{16, 3, 1, 1, 12, false, bytes.Repeat([]byte{0}, 40)},
-		{9, 9, 1, 1, 1, false, []byte{0xaa, 0x55}},
+		{1, 1, 1, 1, 8, false, 0, []byte{7}},
+		{8, 8, 1, 1, 16, true, 0, []byte{0x00, 0x80, 0xff, 0x7f, 1, 2, 3}},
+		{5, 4, 2, 3, 8, false, 0, []byte("rgb samples repeat")},
+		{16, 3, 1, 1, 12, false, 0, bytes.Repeat([]byte{0}, 40)},
+		{9, 9, 1, 1, 1, false, 0, []byte{0xaa, 0x55}},
+		{39, 17, 0, 3, 15, false, 0, []byte{0xff, 0xff, 0, 0, 0x12, 0x34, 0xff, 0x7f}},
+		{30, 30, 2, 1, 15, false, 10, []byte("sixteen-bit samples, few distinct values")},
+		{20, 25, 0, 3, 11, true, 4, []byte{0x80, 0x00, 0x7f, 0xff, 1, 2, 3, 4, 5}},
 	} {
 		name := fmt.Sprintf("seed%d", i)
-		write("FuzzRoundTrip", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.data)
-		write("FuzzRoundTripZeroOrder", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.data)
+		write("FuzzRoundTrip", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.sparse, s.data)
+		write("FuzzRoundTripZeroOrder", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.sparse, s.data)
 	}
 }
