@@ -78,6 +78,9 @@ func (pp params) inverse(e int32) (int32, uint32, bool) {
 type pass struct {
 	ord  []uint32
 	pred []uint16 // in [0, m], and m < 2¹⁶
+	// hist, when the caller asked for it, is the error histogram of the
+	// pass over the image it was ordered on.
+	hist *errHist
 }
 
 // flagCost prices a flag in units of squared change: it takes a reserved

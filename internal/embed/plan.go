@@ -103,7 +103,10 @@ func (e *embedder) run(payload, tagv []byte) error {
 
 func (e *embedder) pass(u []int32, res bitset, list []uint32, c int) pass {
 	if c == 0 {
-		return e.g.order(u, res, list, e.colour(c), &e.sc, pass{})
+		return e.g.order(u, res, list, e.colour(c), &e.sc, pass{hist: new(errHist)})
+	}
+	if e.second.hist == nil {
+		e.second.hist = new(errHist)
 	}
 	e.second = e.g.order(u, res, list, e.colour(c), &e.sc, e.second)
 	return e.second
@@ -113,6 +116,9 @@ func (e *embedder) pass(u []int32, res bitset, list []uint32, c int) pass {
 // needed for nothing else, so it is dropped once the pass is made.
 func (e *embedder) firstPass(res bitset, list []uint32) pass {
 	if !e.firstValid || e.firstFor != len(list) {
+		if e.first.hist == nil {
+			e.first.hist = new(errHist)
+		}
 		e.first = e.g.order(e.u, res, list, e.colour(0), &e.sc, e.first)
 		e.firstFor, e.firstValid = len(list), true
 		e.keyed[0] = nil
@@ -137,10 +143,9 @@ func (e *embedder) search(res bitset, list []uint32, s *bitWriter) choice {
 	g := e.g
 	best := choice{dist: math.MaxUint64}
 	p1 := e.firstPass(res, list)
-	var h errHist
 	for _, q := range splits {
 		l1 := s.n * q / 4
-		c1, d1, ok := bestParams(e.u, g.m, p1, bitReader{b: s.b, n: l1}, best.dist, &h)
+		c1, d1, ok := bestParams(e.u, g.m, p1, bitReader{b: s.b, n: l1}, best.dist)
 		if !ok {
 			continue
 		}
@@ -151,7 +156,7 @@ func (e *embedder) search(res bitset, list []uint32, s *bitWriter) choice {
 		undo := e.undo[:0]
 		embedPass(e.u, g.m, p1, c1, bitReader{b: s.b, n: l1}, true, &bitWriter{}, math.MaxUint64, &undo)
 		p2 := e.pass(e.u, res, list, 1)
-		c2, d2, ok := bestParams(e.u, g.m, p2, bitReader{b: s.b, n: s.n, pos: l1}, best.dist-d1, &h)
+		c2, d2, ok := bestParams(e.u, g.m, p2, bitReader{b: s.b, n: s.n, pos: l1}, best.dist-d1)
 		undoPass(e.u, p1, undo)
 		e.undo = undo
 		if ok && d1+d2 < best.dist {
@@ -189,22 +194,29 @@ type errHist struct {
 	plain, s []int
 }
 
-func (h *errHist) fill(u []int32, m int32, ps pass, lim int32) {
+// reset prepares h for errors clipped to ±lim.
+func (h *errHist) reset(lim int32) {
 	h.lim = lim
 	h.plain = resize(h.plain, int(2*lim+2))
 	h.s = resize(h.s, int(2*lim+2))
 	clear(h.plain)
 	clear(h.s)
-	half := (m + 1) / 2
-	for idx, i := range ps.ord {
-		p := int32(ps.pred[idx])
-		d := u[i] - p
-		h.plain[min(max(d, -lim), lim)+lim+1]++
-		if p >= half {
-			d = -d
-		}
-		h.s[min(max(d, -lim), lim)+lim+1]++
+}
+
+// add counts (n = 1) or uncounts (n = −1) the error of sample value x
+// predicted as p.
+func (h *errHist) add(x, p, half int32, n int) {
+	lim := h.lim
+	d := x - p
+	h.plain[min(max(d, -lim), lim)+lim+1] += n
+	if p >= half {
+		d = -d
 	}
+	h.s[min(max(d, -lim), lim)+lim+1] += n
+}
+
+// sum turns the counts into prefix sums.
+func (h *errHist) sum() {
 	for j := 1; j < len(h.plain); j++ {
 		h.plain[j] += h.plain[j-1]
 		h.s[j] += h.s[j-1]
@@ -239,12 +251,12 @@ func (h *errHist) expandable(pp params) int {
 // returns the cheapest, if any is cheaper than bound. For each number of bits
 // per sample, direction and window shape it starts from the narrowest window
 // the error histogram allows and widens it while that keeps paying.
-func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64, h *errHist) (params, uint64, bool) {
+func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64) (params, uint64, bool) {
 	need := src.left()
 	if need <= 0 {
 		return params{}, 0, true
 	}
-	h.fill(u, m, ps, m+1)
+	h := ps.hist
 	ts := windows(m)
 	var best params
 	found := false

@@ -1,6 +1,12 @@
 package embed
 
-import "edge/internal/medimg"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"edge/internal/medimg"
+)
 
 // geom is the layout of Pix: frame, row, column, channel. Every channel of
 // every frame is a separate plane; a sample is predicted from its own plane.
@@ -164,12 +170,17 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
-	cx    []uint16 // by rank in the colour's raster order
-	p     []uint16
-	skip  bitset // ranks of samples without neighbours
+	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
+	got   []uint32 // cp gathered in keyed order
 	saved []uint32
-	count []int
 	rows  []int
+	work  []orderWorker
+}
+
+// orderWorker is one goroutine's share of order's counts.
+type orderWorker struct {
+	count []int
+	hist  errHist
 }
 
 // rowStarts gives, for each row, the number of samples of the colour in the
@@ -186,19 +197,25 @@ func (g *geom) rowStarts(parity int, rows []int) []int {
 	return rows
 }
 
+// bandRows is the height of the row bands order shares among goroutines.
+const bandRows = 64
+
 // order sorts the unreserved samples of a colour (already in keyed order) by
 // neighbourhood complexity, stably, so that the smoothest come first and
 // equally smooth ones stay in keyed order. It returns the samples with
 // their predictions. list is the reserved samples (res as a list); u is
-// restored before order returns.
+// restored before order returns. The pass is built in reuse's buffers when
+// they are large enough, with its error histogram when reuse has one.
 //
 // The contexts are computed in raster order, where neighbouring rows are in
-// cache, and only then looked up in keyed order: the cost per sample stays
-// the same however large the image.
-// The pass is built in reuse's buffers when they are large enough.
+// cache, by bands of rows on parallel goroutines; then they are gathered in
+// keyed order and placed by a stable counting sort, each goroutine taking a
+// contiguous share of the keyed order. The result is the one stable sort,
+// whatever the number of goroutines.
 func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch, reuse pass) pass {
-	if len(keyed) == 0 {
-		return pass{}
+	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+		// A lone sample has no neighbours to be predicted from.
+		return pass{ord: reuse.ord[:0], pred: reuse.pred[:0], hist: reuse.hist}
 	}
 	parity := 0
 	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
@@ -209,18 +226,29 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	sc.rows = g.rowStarts(parity, sc.rows)
 	perPlane := sc.rows[g.h]
 	planes := g.n / (g.w * g.h * g.c)
-	sc.cx = resize(sc.cx, perPlane*planes)
-	sc.p = resize(sc.p, perPlane*planes)
-	sc.skip = resize(sc.skip, (perPlane*planes+63)/64)
-	clear(sc.skip)
-	sc.count = resize(sc.count, maxBucket+1)
-	count := sc.count
-	clear(count)
+	sc.cp = resize(sc.cp, perPlane*planes)
+	h := reuse.hist
+	half := (g.m + 1) / 2
+	workers := min(runtime.GOMAXPROCS(0), maxOrderWorkers)
+	for len(sc.work) < workers {
+		sc.work = append(sc.work, orderWorker{})
+	}
+	for w := range workers {
+		wk := &sc.work[w]
+		wk.count = resize(wk.count, maxBucket+1)
+		clear(wk.count)
+		if h != nil {
+			wk.hist.reset(g.m + 1)
+		}
+	}
 	off := ringOffsets(g.c, g.w*g.c)
 	c, r := g.c, g.w*g.c
-	rank := 0
-	for f := range planes {
-		for y := range g.h {
+	bands := (g.h + bandRows - 1) / bandRows
+	parallel(planes*bands, workers, func(w, job int) {
+		wk := &sc.work[w]
+		f, y0 := job/bands, job%bands*bandRows
+		for y := y0; y < min(y0+bandRows, g.h); y++ {
+			rank := f*perPlane + sc.rows[y]
 			for x := (parity - y) & 1; x < g.w; x += 2 {
 				i := ((f*g.h+y)*g.w + x) * c
 				for ch := range c {
@@ -229,46 +257,106 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
 						p, cx = interior(u, i+ch, &off, c, r)
 					} else {
-						var ok bool
-						if p, cx, ok = g.context(u, nil, uint32(i+ch)); !ok {
-							sc.skip.set(uint32(rank))
-							rank++
-							continue
-						}
+						p, cx, _ = g.context(u, nil, uint32(i+ch))
 					}
 					cx = min(cx, maxBucket-1)
-					sc.cx[rank], sc.p[rank] = uint16(cx), uint16(p)
-					count[cx+1]++
+					sc.cp[rank] = cx<<16 | uint32(p)
+					if h != nil {
+						wk.hist.add(u[i+ch], p, half, 1)
+					}
 					rank++
 				}
 			}
 		}
+	})
+	if h != nil {
+		h.reset(g.m + 1)
+		for w := range workers {
+			for j, v := range sc.work[w].hist.plain {
+				h.plain[j] += v
+			}
+			for j, v := range sc.work[w].hist.s {
+				h.s[j] += v
+			}
+		}
+		for _, i := range list {
+			// Reserved samples of this colour were counted above; take them out.
+			if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 {
+				h.add(u[i], int32(sc.cp[j]&0xffff), half, -1)
+			}
+		}
+		h.sum()
 	}
-	for _, i := range list {
-		// Reserved samples of this colour were counted above; take them out.
-		if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 && !sc.skip.has(uint32(j)) {
-			count[int(sc.cx[j])+1]--
+
+	// Gather in keyed order and count per share.
+	sc.got = resize(sc.got, len(keyed))
+	share := (len(keyed) + workers - 1) / workers
+	parallel(workers, workers, func(_, w int) {
+		cnt := sc.work[w].count
+		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
+			i := keyed[j]
+			if res.has(i) {
+				continue
+			}
+			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			sc.got[j] = cp
+			cnt[cp>>16]++
+		}
+	})
+	// Turn the counts into each share's first slot per bucket.
+	n := 0
+	for b := range maxBucket {
+		for w := range workers {
+			cnt := sc.work[w].count
+			k := cnt[b]
+			cnt[b] = n
+			n += k
 		}
 	}
-	for b := 1; b <= maxBucket; b++ {
-		count[b] += count[b-1]
-	}
-	n := count[maxBucket]
-	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n)}
-	for _, i := range keyed {
-		if res.has(i) {
-			continue
+	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n), hist: h}
+	parallel(workers, workers, func(_, w int) {
+		cnt := sc.work[w].count
+		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
+			i := keyed[j]
+			if res.has(i) {
+				continue
+			}
+			cp := sc.got[j]
+			k := cnt[cp>>16]
+			cnt[cp>>16]++
+			ps.ord[k], ps.pred[k] = i, uint16(cp)
 		}
-		j := g.rank(i, parity, sc.rows, perPlane)
-		if sc.skip.has(uint32(j)) {
-			continue
-		}
-		cx := sc.cx[j]
-		k := count[cx]
-		count[cx]++
-		ps.ord[k], ps.pred[k] = i, sc.p[j]
-	}
+	})
 	return ps
+}
+
+// maxOrderWorkers bounds order's goroutines (each keeps 0.5 MiB of counts).
+const maxOrderWorkers = 8
+
+// parallel runs job(worker, j) for j in [0, n) on at most workers
+// goroutines; worker names the caller's per-goroutine state.
+func parallel(n, workers int, job func(worker, j int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for j := range n {
+			job(0, j)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= n {
+					return
+				}
+				job(w, j)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // rank is sample i's index in the colour's raster order, or −1 when i is of
