@@ -135,7 +135,7 @@ func runProtect(ctx context.Context, e env, args []string) error {
 	r := newReport(p.Header, im, p.Payload, p.BodyBytes, len(p.Envelope))
 	r.ClinicianID = *clinician
 	r.RestoreBytes = p.RestoreBytes
-	r.PSNR, r.SSIM = quality(im, p.Marked)
+	r.PSNR, r.SSIM = p.PSNR, p.SSIM
 	if *reportOut != "" {
 		if err := writeJSON(*reportOut, r); err != nil {
 			return err

@@ -196,13 +196,17 @@ func offset(im *medimg.Image) []int32 {
 	return u
 }
 
+// fromOffset turns u back into samples, in place, and returns it as an
+// image described like im.
 func fromOffset(im *medimg.Image, u []int32) *medimg.Image {
 	lo, _ := im.Range()
-	out := *im
-	out.Pix = make([]int32, len(u))
-	for i, v := range u {
-		out.Pix[i] = v + lo
+	if lo != 0 {
+		for i := range u {
+			u[i] += lo
+		}
 	}
+	out := *im
+	out.Pix = u
 	return &out
 }
 
@@ -270,16 +274,18 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 	// Undo pass 2 (its contexts are pass 1's output, as when it was made),
 	// then pass 1 (its contexts are the now restored colour 1).
 	var s1, s2 bitWriter
+	var sc orderScratch
+	var ps pass
 	l := streamBits(h.n, h.r)
 	if l > h.l1 {
-		ord, pred := g.order(u, res, g.colour(k.pos, 1))
-		if err := extractPass(u, g.m, pass{ord, pred}, h.p2, l-h.l1, &flags, &s2); err != nil {
+		ps = g.order(u, res, list, g.colour(k.pos, 1), &sc, ps)
+		if err := extractPass(u, g.m, ps, h.p2, l-h.l1, &flags, &s2); err != nil {
 			return nil, nil, err
 		}
 	}
 	if h.l1 > 0 {
-		ord, pred := g.order(u, res, g.colour(k.pos, 0))
-		if err := extractPass(u, g.m, pass{ord, pred}, h.p1, h.l1, &flags, &s1); err != nil {
+		ps = g.order(u, res, list, g.colour(k.pos, 0), &sc, ps)
+		if err := extractPass(u, g.m, ps, h.p1, h.l1, &flags, &s1); err != nil {
 			return nil, nil, err
 		}
 	}

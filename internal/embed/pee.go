@@ -77,7 +77,10 @@ func (pp params) inverse(e int32) (int32, uint32, bool) {
 // pass is one checkerboard colour in processing order.
 type pass struct {
 	ord  []uint32
-	pred []int32
+	pred []uint16 // in [0, m], and m < 2¹⁶
+	// hist, when the caller asked for it, is the error histogram of the
+	// pass over the image it was ordered on.
+	hist *errHist
 }
 
 // flagCost prices a flag in units of squared change: it takes a reserved
@@ -96,14 +99,18 @@ type result struct {
 // range are left alone; a flag tells the extractor which of the samples it
 // finds in that zone were left alone (0) and which were changed (1).
 // With apply false nothing is written: this is how plans are priced. It gives
-// up as soon as the distortion exceeds bound.
-func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool, flags *bitWriter, bound uint64) result {
+// up as soon as the distortion exceeds bound. With undo non-nil, the value
+// of every sample visited is appended to it, in order, for undoPass.
+func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool, flags *bitWriter, bound uint64, undo *[]int32) result {
 	var r result
 	half := (m + 1) / 2
 	k := int(pp.k)
 	for idx := 0; idx < len(ps.ord) && src.left() > 0; idx++ {
-		i, p := ps.ord[idx], ps.pred[idx]
+		i, p := ps.ord[idx], int32(ps.pred[idx])
 		x := u[i]
+		if undo != nil {
+			*undo = append(*undo, x)
+		}
 		s := pp.dir(p, half)
 		up, down := pp.reach(s)
 		if x > m-up || x < down {
@@ -142,6 +149,13 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 	return r
 }
 
+// undoPass puts back the samples embedPass recorded in undo.
+func undoPass(u []int32, ps pass, undo []int32) {
+	for idx, v := range undo {
+		u[ps.ord[idx]] = v
+	}
+}
+
 var errCorrupt = errors.New("embed: no valid mark for this key")
 
 // extractPass undoes embedPass: it restores the samples of ps and appends the
@@ -152,7 +166,7 @@ func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader
 	got := 0
 	idx := 0
 	for ; idx < len(ps.ord) && got < n; idx++ {
-		i, p := ps.ord[idx], ps.pred[idx]
+		i, p := ps.ord[idx], int32(ps.pred[idx])
 		y := u[i]
 		s := pp.dir(p, half)
 		up, down := pp.reach(s)

@@ -12,6 +12,16 @@ type embedder struct {
 	k     *keys
 	u     []int32
 	keyed [2][]uint32
+	sc    orderScratch
+	undo  []int32
+	// first caches colour 0's pass over the unmarked image for one reserved
+	// set: the search and the final mark both start from it.
+	first      pass
+	firstFor   int
+	firstValid bool
+	// second holds the buffers of colour 1's passes, reused as the search
+	// tries one split after another.
+	second pass
 }
 
 func newEmbedder(g *geom, k *keys, u []int32) *embedder {
@@ -46,21 +56,29 @@ func (e *embedder) run(payload, tagv []byte) error {
 		sw.bytes(tagv)
 		whiten(sw.b, e.k)
 
-		c := e.search(res, &sw)
+		c := e.search(res, list, &sw)
 		if !c.ok {
 			return fmt.Errorf("%w: %d-byte payload needs %d bits, the %d×%d image with %d planes carries at most about %d",
 				ErrCapacity, len(payload), sw.n, g.w, g.h, g.n/(g.w*g.h), e.upperBound())
 		}
-		u := append([]int32(nil), e.u...)
+		// Mark e.u itself, keeping what each pass overwrote so that a plan
+		// whose flags outgrow the reserved samples can be taken back.
+		u := e.u
 		var f1, f2 bitWriter
-		p1 := e.pass(u, res, 0)
-		embedPass(u, g.m, p1, c.p1, bitReader{b: sw.b, n: c.l1}, true, &f1, math.MaxUint64)
+		p1 := e.firstPass(res, list)
+		undo1 := e.undo[:0]
+		embedPass(u, g.m, p1, c.p1, bitReader{b: sw.b, n: c.l1}, true, &f1, math.MaxUint64, &undo1)
+		var p2 pass
+		var undo2 []int32
 		if c.l1 < sw.n {
-			p2 := e.pass(u, res, 1)
-			embedPass(u, g.m, p2, c.p2, bitReader{b: sw.b, n: sw.n, pos: c.l1}, true, &f2, math.MaxUint64)
+			p2 = e.pass(u, res, list, 1)
+			embedPass(u, g.m, p2, c.p2, bitReader{b: sw.b, n: sw.n, pos: c.l1}, true, &f2, math.MaxUint64, &undo2)
 		}
 		need := headerBits + f1.n + f2.n
 		if need > r {
+			undoPass(u, p2, undo2)
+			undoPass(u, p1, undo1)
+			e.undo = undo1
 			r = need + need/8 + 16
 			continue
 		}
@@ -77,16 +95,35 @@ func (e *embedder) run(payload, tagv []byte) error {
 		for _, i := range list {
 			u[i] = withLow(u[i], sr.bit())
 		}
-		copy(e.u, u)
 		return nil
 	}
 	return fmt.Errorf("%w: %d-byte payload needs %d bits of side information, the %d×%d image with %d planes has room for %d bits",
 		ErrCapacity, len(payload), r, g.w, g.h, g.n/(g.w*g.h), maxReserved(g.n))
 }
 
-func (e *embedder) pass(u []int32, res bitset, c int) pass {
-	ord, pred := e.g.order(u, res, e.colour(c))
-	return pass{ord, pred}
+func (e *embedder) pass(u []int32, res bitset, list []uint32, c int) pass {
+	if c == 0 {
+		return e.g.order(u, res, list, e.colour(c), &e.sc, pass{hist: new(errHist)})
+	}
+	if e.second.hist == nil {
+		e.second.hist = new(errHist)
+	}
+	e.second = e.g.order(u, res, list, e.colour(c), &e.sc, e.second)
+	return e.second
+}
+
+// firstPass is colour 0's pass over the unmarked e.u. Its keyed order is
+// needed for nothing else, so it is dropped once the pass is made.
+func (e *embedder) firstPass(res bitset, list []uint32) pass {
+	if !e.firstValid || e.firstFor != len(list) {
+		if e.first.hist == nil {
+			e.first.hist = new(errHist)
+		}
+		e.first = e.g.order(e.u, res, list, e.colour(0), &e.sc, e.first)
+		e.firstFor, e.firstValid = len(list), true
+		e.keyed[0] = nil
+	}
+	return e.first
 }
 
 type choice struct {
@@ -101,11 +138,11 @@ type choice struct {
 var splits = [...]int{4, 3, 2, 1}
 
 // search finds the settings and split of the stream s between the two passes
-// with the least squared change.
-func (e *embedder) search(res bitset, s *bitWriter) choice {
+// with the least squared change. It leaves e.u as it found it.
+func (e *embedder) search(res bitset, list []uint32, s *bitWriter) choice {
 	g := e.g
 	best := choice{dist: math.MaxUint64}
-	p1 := e.pass(e.u, res, 0)
+	p1 := e.firstPass(res, list)
 	for _, q := range splits {
 		l1 := s.n * q / 4
 		c1, d1, ok := bestParams(e.u, g.m, p1, bitReader{b: s.b, n: l1}, best.dist)
@@ -116,10 +153,12 @@ func (e *embedder) search(res bitset, s *bitWriter) choice {
 			best = choice{p1: c1, l1: l1, dist: d1, ok: true}
 			continue
 		}
-		u1 := append([]int32(nil), e.u...)
-		embedPass(u1, g.m, p1, c1, bitReader{b: s.b, n: l1}, true, &bitWriter{}, math.MaxUint64)
-		p2 := e.pass(u1, res, 1)
-		c2, d2, ok := bestParams(u1, g.m, p2, bitReader{b: s.b, n: s.n, pos: l1}, best.dist-d1)
+		undo := e.undo[:0]
+		embedPass(e.u, g.m, p1, c1, bitReader{b: s.b, n: l1}, true, &bitWriter{}, math.MaxUint64, &undo)
+		p2 := e.pass(e.u, res, list, 1)
+		c2, d2, ok := bestParams(e.u, g.m, p2, bitReader{b: s.b, n: s.n, pos: l1}, best.dist-d1)
+		undoPass(e.u, p1, undo)
+		e.undo = undo
 		if ok && d1+d2 < best.dist {
 			best = choice{p1: c1, p2: c2, l1: l1, dist: d1 + d2, ok: true}
 		}
@@ -155,23 +194,33 @@ type errHist struct {
 	plain, s []int
 }
 
-func newErrHist(u []int32, m int32, ps pass, lim int32) errHist {
-	h := errHist{lim: lim, plain: make([]int, 2*lim+2), s: make([]int, 2*lim+2)}
-	half := (m + 1) / 2
-	for idx, i := range ps.ord {
-		p := ps.pred[idx]
-		d := u[i] - p
-		h.plain[min(max(d, -lim), lim)+lim+1]++
-		if p >= half {
-			d = -d
-		}
-		h.s[min(max(d, -lim), lim)+lim+1]++
+// reset prepares h for errors clipped to ±lim.
+func (h *errHist) reset(lim int32) {
+	h.lim = lim
+	h.plain = resize(h.plain, int(2*lim+2))
+	h.s = resize(h.s, int(2*lim+2))
+	clear(h.plain)
+	clear(h.s)
+}
+
+// add counts (n = 1) or uncounts (n = −1) the error of sample value x
+// predicted as p.
+func (h *errHist) add(x, p, half int32, n int) {
+	lim := h.lim
+	d := x - p
+	h.plain[min(max(d, -lim), lim)+lim+1] += n
+	if p >= half {
+		d = -d
 	}
+	h.s[min(max(d, -lim), lim)+lim+1] += n
+}
+
+// sum turns the counts into prefix sums.
+func (h *errHist) sum() {
 	for j := 1; j < len(h.plain); j++ {
 		h.plain[j] += h.plain[j-1]
 		h.s[j] += h.s[j-1]
 	}
-	return h
 }
 
 // count is how many errors lie in [a, b], a ≤ b inside ±lim.
@@ -207,7 +256,7 @@ func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64) (param
 	if need <= 0 {
 		return params{}, 0, true
 	}
-	h := newErrHist(u, m, ps, m+1)
+	h := ps.hist
 	ts := windows(m)
 	var best params
 	found := false
@@ -224,7 +273,7 @@ func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64) (param
 					if int(k)*h.expandable(pp) < need {
 						continue
 					}
-					r := embedPass(u, m, ps, pp, src, false, nil, bound)
+					r := embedPass(u, m, ps, pp, src, false, nil, bound, nil)
 					if r.ok && r.dist < bound {
 						best, bound, found = pp, r.dist, true
 						misses = 0
@@ -244,7 +293,7 @@ func bestParams(u []int32, m int32, ps pass, src bitReader, bound uint64) (param
 func (e *embedder) upperBound() int {
 	g := e.g
 	res := newBitset(g.n)
-	ps := [2]pass{e.pass(e.u, res, 0), e.pass(e.u, res, 1)}
+	ps := [2]pass{e.pass(e.u, res, nil, 0), e.pass(e.u, res, nil, 1)}
 	best := 0
 	half := (g.m + 1) / 2
 	for k := uint8(1); k <= maxK; k++ {
@@ -253,7 +302,7 @@ func (e *embedder) upperBound() int {
 				bitsum := 0
 				for _, p := range ps {
 					for idx, i := range p.ord {
-						x, pr := e.u[i], p.pred[idx]
+						x, pr := e.u[i], int32(p.pred[idx])
 						s := pp.dir(pr, half)
 						up, down := pp.reach(s)
 						if d := s * (x - pr); x <= g.m-up && x >= down && d >= -pp.tn && d < pp.tp {

@@ -1,6 +1,12 @@
 package embed
 
-import "edge/internal/medimg"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"edge/internal/medimg"
+)
 
 // geom is the layout of Pix: frame, row, column, channel. Every channel of
 // every frame is a separate plane; a sample is predicted from its own plane.
@@ -54,7 +60,7 @@ func (g *geom) context(u []int32, res bitset, i uint32) (p int32, cx uint32, ok 
 		}
 		j := int(i) + (dy*g.w+dx)*g.c
 		v := u[j]
-		if res.has(uint32(j)) {
+		if res != nil && res.has(uint32(j)) {
 			v = lowClear(v)
 		}
 		return v, true
@@ -95,10 +101,18 @@ func (g *geom) context(u []int32, res bitset, i uint32) (p int32, cx uint32, ok 
 // for 1) of every plane in a keyed order, independent of the pixel values.
 func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 	s := make([]uint32, 0, g.n/2+1)
-	for i := 0; i < g.n; i++ {
-		x, y := g.xy(uint32(i))
-		if (x+y)&1 == parity {
-			s = append(s, uint32(i))
+	planes := g.n / (g.w * g.h * g.c)
+	i := uint32(0)
+	for range planes {
+		for y := range g.h {
+			for x := range g.w {
+				if (x+y)&1 == parity {
+					for c := range g.c {
+						s = append(s, i+uint32(c))
+					}
+				}
+				i += uint32(g.c)
+			}
 		}
 	}
 	label := "order 0"
@@ -113,39 +127,256 @@ func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 // their keyed order among themselves.
 const maxBucket = 1 << 16
 
+// hideReserved clears the low bit of the reserved samples in u, the value
+// every context reads there, and returns their bits for showReserved: the
+// contexts then need no test of the reserved set per neighbour.
+func hideReserved(u []int32, list []uint32, saved []uint32) []uint32 {
+	saved = saved[:0]
+	for _, i := range list {
+		saved = append(saved, uint32(u[i]&1))
+		u[i] = lowClear(u[i])
+	}
+	return saved
+}
+
+func showReserved(u []int32, list []uint32, saved []uint32) {
+	for j, i := range list {
+		u[i] |= int32(saved[j])
+	}
+}
+
+// interior is the context of a sample at least two samples from every edge
+// of its plane, read straight from u (reserved samples hidden): the common
+// case, with every neighbour and every pair of the ring present.
+func interior(u []int32, i int, off *[2 * len(ring)]int, c, r int) (p int32, cx uint32) {
+	w := u[i-2*r-2*c : i+2*r+2*c+1]
+	i = 2*r + 2*c
+	p = (w[i-r] + w[i+r] + w[i-c] + w[i+c] + 2) / 4
+	for j := 0; j < len(off); j += 2 {
+		d := w[i+off[j]] - w[i+off[j+1]]
+		cx += uint32(max(d, -d))
+	}
+	return p, cx
+}
+
+// ringOffsets is ring as offsets in Pix for rows of r samples and c channels.
+func ringOffsets(c, r int) (off [2 * len(ring)]int) {
+	for j, q := range ring {
+		off[2*j] = q[0]*c + q[1]*r
+		off[2*j+1] = q[2]*c + q[3]*r
+	}
+	return off
+}
+
+// orderScratch is what order reuses between calls.
+type orderScratch struct {
+	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
+	got   []uint32 // cp gathered in keyed order
+	saved []uint32
+	rows  []int
+	work  []orderWorker
+}
+
+// orderWorker is one goroutine's share of order's counts.
+type orderWorker struct {
+	count []int
+	hist  errHist
+}
+
+// rowStarts gives, for each row, the number of samples of the colour in the
+// rows above it within a plane, and the colour's samples per plane (index h).
+func (g *geom) rowStarts(parity int, rows []int) []int {
+	rows = resize(rows, g.h+1)
+	n := 0
+	for y := range g.h {
+		rows[y] = n
+		s := (parity - y) & 1 // the first column of the colour in row y
+		n += (g.w - s + 1) / 2 * g.c
+	}
+	rows[g.h] = n
+	return rows
+}
+
+// bandRows is the height of the row bands order shares among goroutines.
+const bandRows = 64
+
 // order sorts the unreserved samples of a colour (already in keyed order) by
 // neighbourhood complexity, stably, so that the smoothest come first and
 // equally smooth ones stay in keyed order. It returns the samples with
-// their predictions.
-func (g *geom) order(u []int32, res bitset, keyed []uint32) (ord []uint32, pred []int32) {
-	type ctx struct {
-		i  uint32
-		p  int32
-		cx uint32
+// their predictions. list is the reserved samples (res as a list); u is
+// restored before order returns. The pass is built in reuse's buffers when
+// they are large enough, with its error histogram when reuse has one.
+//
+// The contexts are computed in raster order, where neighbouring rows are in
+// cache, by bands of rows on parallel goroutines; then they are gathered in
+// keyed order and placed by a stable counting sort, each goroutine taking a
+// contiguous share of the keyed order. The result is the one stable sort,
+// whatever the number of goroutines.
+func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch, reuse pass) pass {
+	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+		// A lone sample has no neighbours to be predicted from.
+		return pass{ord: reuse.ord[:0], pred: reuse.pred[:0], hist: reuse.hist}
 	}
-	cs := make([]ctx, 0, len(keyed))
-	count := make([]int, maxBucket+1)
-	for _, i := range keyed {
-		if res.has(i) {
-			continue
+	parity := 0
+	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
+		parity = 1
+	}
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	sc.rows = g.rowStarts(parity, sc.rows)
+	perPlane := sc.rows[g.h]
+	planes := g.n / (g.w * g.h * g.c)
+	sc.cp = resize(sc.cp, perPlane*planes)
+	h := reuse.hist
+	half := (g.m + 1) / 2
+	workers := min(runtime.GOMAXPROCS(0), maxOrderWorkers)
+	for len(sc.work) < workers {
+		sc.work = append(sc.work, orderWorker{})
+	}
+	for w := range workers {
+		wk := &sc.work[w]
+		wk.count = resize(wk.count, maxBucket+1)
+		clear(wk.count)
+		if h != nil {
+			wk.hist.reset(g.m + 1)
 		}
-		p, cx, ok := g.context(u, res, i)
-		if !ok {
-			continue
+	}
+	off := ringOffsets(g.c, g.w*g.c)
+	c, r := g.c, g.w*g.c
+	bands := (g.h + bandRows - 1) / bandRows
+	parallel(planes*bands, workers, func(w, job int) {
+		wk := &sc.work[w]
+		f, y0 := job/bands, job%bands*bandRows
+		for y := y0; y < min(y0+bandRows, g.h); y++ {
+			rank := f*perPlane + sc.rows[y]
+			for x := (parity - y) & 1; x < g.w; x += 2 {
+				i := ((f*g.h+y)*g.w + x) * c
+				for ch := range c {
+					var p int32
+					var cx uint32
+					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+						p, cx = interior(u, i+ch, &off, c, r)
+					} else {
+						p, cx, _ = g.context(u, nil, uint32(i+ch))
+					}
+					cx = min(cx, maxBucket-1)
+					sc.cp[rank] = cx<<16 | uint32(p)
+					if h != nil {
+						wk.hist.add(u[i+ch], p, half, 1)
+					}
+					rank++
+				}
+			}
 		}
-		cx = min(cx, maxBucket-1)
-		cs = append(cs, ctx{i, p, cx})
-		count[cx+1]++
+	})
+	if h != nil {
+		h.reset(g.m + 1)
+		for w := range workers {
+			for j, v := range sc.work[w].hist.plain {
+				h.plain[j] += v
+			}
+			for j, v := range sc.work[w].hist.s {
+				h.s[j] += v
+			}
+		}
+		for _, i := range list {
+			// Reserved samples of this colour were counted above; take them out.
+			if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 {
+				h.add(u[i], int32(sc.cp[j]&0xffff), half, -1)
+			}
+		}
+		h.sum()
 	}
-	for b := 1; b <= maxBucket; b++ {
-		count[b] += count[b-1]
+
+	// Gather in keyed order and count per share.
+	sc.got = resize(sc.got, len(keyed))
+	share := (len(keyed) + workers - 1) / workers
+	parallel(workers, workers, func(_, w int) {
+		cnt := sc.work[w].count
+		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
+			i := keyed[j]
+			if res.has(i) {
+				continue
+			}
+			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			sc.got[j] = cp
+			cnt[cp>>16]++
+		}
+	})
+	// Turn the counts into each share's first slot per bucket.
+	n := 0
+	for b := range maxBucket {
+		for w := range workers {
+			cnt := sc.work[w].count
+			k := cnt[b]
+			cnt[b] = n
+			n += k
+		}
 	}
-	ord = make([]uint32, len(cs))
-	pred = make([]int32, len(cs))
-	for _, c := range cs {
-		k := count[c.cx]
-		count[c.cx]++
-		ord[k], pred[k] = c.i, c.p
+	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n), hist: h}
+	parallel(workers, workers, func(_, w int) {
+		cnt := sc.work[w].count
+		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
+			i := keyed[j]
+			if res.has(i) {
+				continue
+			}
+			cp := sc.got[j]
+			k := cnt[cp>>16]
+			cnt[cp>>16]++
+			ps.ord[k], ps.pred[k] = i, uint16(cp)
+		}
+	})
+	return ps
+}
+
+// maxOrderWorkers bounds order's goroutines (each keeps 0.5 MiB of counts).
+const maxOrderWorkers = 8
+
+// parallel runs job(worker, j) for j in [0, n) on at most workers
+// goroutines; worker names the caller's per-goroutine state.
+func parallel(n, workers int, job func(worker, j int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for j := range n {
+			job(0, j)
+		}
+		return
 	}
-	return ord, pred
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= n {
+					return
+				}
+				job(w, j)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// rank is sample i's index in the colour's raster order, or −1 when i is of
+// the other colour.
+func (g *geom) rank(i uint32, parity int, rows []int, perPlane int) int {
+	ch := int(i) % g.c
+	q := int(i) / g.c
+	x := q % g.w
+	q /= g.w
+	y := q % g.h
+	f := q / g.h
+	if (x+y)&1 != parity {
+		return -1
+	}
+	return f*perPlane + rows[y] + x/2*g.c + ch
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }

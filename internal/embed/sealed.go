@@ -32,6 +32,10 @@ type Mark struct {
 	// (prediction-error expansion); otherwise the caller must keep it, sealed,
 	// beside the image.
 	Restore []byte
+	// PSNR (dB) and SSIM of Image against the original, as EmbedBest
+	// measured them for its quality gate; zero when the mark was made
+	// without the gate (Embed, EmbedSealed).
+	PSNR, SSIM float64
 }
 
 // Quality floors below which EmbedBest leaves prediction-error expansion for
@@ -58,8 +62,11 @@ func EmbedBest(im *medimg.Image, payload, key []byte, opt Options) (*Mark, error
 		opt.MinSSIM = DefaultMinSSIM
 	}
 	m, err := Embed(im, payload, key)
-	if err == nil && quality.PSNR(im, m) >= opt.MinPSNR && quality.SSIM(im, m) >= opt.MinSSIM {
-		return &Mark{Image: m}, nil
+	if err == nil {
+		p, s := quality.Measure(im, m)
+		if p >= opt.MinPSNR && s >= opt.MinSSIM {
+			return &Mark{Image: m, PSNR: p, SSIM: s}, nil
+		}
 	}
 	s, serr := EmbedSealed(im, payload, key)
 	if serr != nil {
@@ -68,6 +75,7 @@ func EmbedBest(im *medimg.Image, payload, key []byte, opt Options) (*Mark, error
 		}
 		return nil, serr
 	}
+	s.PSNR, s.SSIM = quality.Measure(im, s.Image)
 	return s, nil
 }
 

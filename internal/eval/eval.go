@@ -18,7 +18,6 @@ import (
 	"edge/internal/embed"
 	"edge/internal/medimg"
 	"edge/internal/protect"
-	"edge/internal/quality"
 	"edge/internal/uplink"
 )
 
@@ -169,8 +168,7 @@ func runScheme(ctx context.Context, s Source, scheme string, sealer *protect.Sea
 	}
 	sr.ProtectMillis = float64(t1.Sub(t0).Microseconds()) / 1000
 	sr.RecoverMillis = float64(t2.Sub(t1).Microseconds()) / 1000
-	sr.PSNR = quality.PSNR(s.Image, p.Marked)
-	sr.SSIM = quality.SSIM(s.Image, p.Marked)
+	sr.PSNR, sr.SSIM = p.PSNR, p.SSIM
 	sr.BER, sr.NC, sr.Exact = rec.BER, rec.NC, rec.Exact && bytes.Equal(rec.Image.RawBytes(), s.Image.RawBytes())
 	sr.PayloadBits = 8 * len(p.Payload)
 	sr.BodyBytes = p.BodyBytes

@@ -15,13 +15,23 @@ type Decoder struct {
 	r       io.Reader
 	lim     Limits
 	payload bytes.Buffer
-	br      bitReader
-	base    int64 // stream offset of the payload's first byte
-	tabs    [numTables]decTable
-	m       model
-	plane   []int32
+	planeDecoder
+	// stripes are the per-goroutine decoders of version 2 streams.
+	stripes []*planeDecoder
 	// zeroOnly refuses predictive streams, for DecodeZeroOrder.
 	zeroOnly bool
+	workers  int
+}
+
+// planeDecoder is the state that reads one run of planes: the whole payload
+// of a version 1 stream, one stripe of a version 2 stream.
+type planeDecoder struct {
+	br       bitReader
+	base     int64 // stream offset of br's first byte
+	tabs     [numTables]decTable
+	m        model
+	plane    []int32
+	regAlpha uint32
 }
 
 // NewDecoder returns a Decoder reading from r within lim.
@@ -37,13 +47,44 @@ func (d *Decoder) Decode() (*medimg.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.decode(h)
+}
+
+// DecodeBytes decodes the one stream that b holds, reading its payload in
+// place: nothing of b is copied, and b must stay unchanged until it returns.
+// Bytes after the stream are an error.
+func (d *Decoder) DecodeBytes(b []byte) (*medimg.Image, error) {
+	r := bytes.NewReader(b)
+	br := byteReader{r: r}
+	h, err := readHeader(&br, d.lim)
+	if err != nil {
+		return nil, err
+	}
+	d.base = br.off
+	rest := b[br.off:]
+	if int64(len(rest)) < h.nbody {
+		return nil, &CorruptInputError{Offset: int64(len(b)), Reason: fmt.Sprintf("payload truncated: %d of %d bytes", len(rest), h.nbody), Err: io.ErrUnexpectedEOF}
+	}
+	if int64(len(rest)) > h.nbody {
+		return nil, &CorruptInputError{Offset: br.off + h.nbody, Reason: fmt.Sprintf("%d bytes after the stream", int64(len(rest))-h.nbody)}
+	}
+	d.br.reset(rest)
+	return d.decode(h)
+}
+
+func (d *Decoder) decode(h *header) (*medimg.Image, error) {
 	if d.zeroOnly && h.kind != kindZeroOrder {
 		return nil, &CorruptInputError{Offset: 5, Reason: fmt.Sprintf("stream kind %d, want zero-order %d", h.kind, kindZeroOrder)}
 	}
+	if h.version == version2 {
+		return d.decodeStriped(h)
+	}
 	im := h.geom
 	im.Pix = make([]int32, im.Samples())
+	var err error
 	switch h.kind {
 	case kindPredictive:
+		d.regAlpha = regAlphabet
 		err = d.decodePredictive(&im)
 	default:
 		err = d.decodeZeroOrder(&im)
@@ -79,7 +120,7 @@ func (d *Decoder) readPayload() (*header, error) {
 	return h, nil
 }
 
-func (d *Decoder) corrupt(format string, args ...any) error {
+func (d *planeDecoder) corrupt(format string, args ...any) error {
 	off := d.br.byteOffset()
 	if d.br.overrun() {
 		off = int64(len(d.br.buf))
@@ -89,7 +130,7 @@ func (d *Decoder) corrupt(format string, args ...any) error {
 }
 
 // finish checks that the payload ended where its last symbol did, with zero padding.
-func (d *Decoder) finish() error {
+func (d *planeDecoder) finish() error {
 	if d.br.overrun() {
 		return d.corrupt("after the last sample")
 	}
@@ -103,9 +144,9 @@ func (d *Decoder) finish() error {
 	return nil
 }
 
-func (d *Decoder) readTables() error {
+func (d *planeDecoder) readTables() error {
 	for t := range d.tabs {
-		n := regAlphabet
+		n := int(d.regAlpha)
 		if t == tabRun {
 			n = runAlphabet
 		}
@@ -116,38 +157,44 @@ func (d *Decoder) readTables() error {
 	return nil
 }
 
-func (d *Decoder) decodePredictive(im *medimg.Image) error {
+func (d *planeDecoder) decodePredictive(im *medimg.Image) error {
 	if err := d.readTables(); err != nil {
 		return err
 	}
 	lo, hi := im.Range()
-	n := im.Width * im.Height
+	n := im.Width * im.Height * im.Channels
 	for f := 0; f < im.Frames; f++ {
-		pix := im.Pix[f*n*im.Channels : (f+1)*n*im.Channels]
-		if im.Channels == 1 {
-			if err := d.decodePlane(pix, im.Width, im.Height, lo, hi); err != nil {
-				return err
-			}
-			continue
+		if err := d.decodeRows(im.Pix[f*n:(f+1)*n], im.Width, im.Height, im.Channels, lo, hi); err != nil {
+			return fmt.Errorf("%w (frame %d)", err, f)
 		}
-		d.plane = resize(d.plane, n)
-		if err := d.decodePlane(d.plane, im.Width, im.Height, lo, hi); err != nil {
+	}
+	return nil
+}
+
+// decodeRows mirrors planeCoder.codeRows: h rows of w pixels of ch
+// channels, samples in [lo, hi].
+func (d *planeDecoder) decodeRows(pix []int32, w, h, ch int, lo, hi int32) error {
+	if ch == 1 {
+		return d.decodePlane(pix, w, h, lo, hi)
+	}
+	n := w * h
+	d.plane = resize(d.plane, n)
+	if err := d.decodePlane(d.plane, w, h, lo, hi); err != nil {
+		return err
+	}
+	for i, v := range d.plane {
+		pix[3*i+1] = v
+	}
+	for _, c := range []int{0, 2} {
+		if err := d.decodePlane(d.plane, w, h, lo-hi, hi-lo); err != nil {
 			return err
 		}
 		for i, v := range d.plane {
-			pix[3*i+1] = v
-		}
-		for _, ch := range []int{0, 2} {
-			if err := d.decodePlane(d.plane, im.Width, im.Height, lo-hi, hi-lo); err != nil {
-				return err
+			s := v + pix[3*i+1]
+			if s < lo || s > hi {
+				return d.corrupt("channel %d sample %d is %d, outside [%d, %d]", c, i, s, lo, hi)
 			}
-			for i, v := range d.plane {
-				s := v + pix[3*i+1]
-				if s < lo || s > hi {
-					return d.corrupt("frame %d channel %d sample %d is %d, outside [%d, %d]", f, ch, i, s, lo, hi)
-				}
-				pix[3*i+ch] = s
-			}
+			pix[3*i+c] = s
 		}
 	}
 	return nil
@@ -158,14 +205,14 @@ var errSample = errors.New("symbol out of range")
 
 // symbol reads one symbol of table tab; bad is true for a symbol outside
 // the table's alphabet (the table is empty).
-func (d *Decoder) symbol(tab int, alphabet uint32) (tok uint32, bad bool) {
+func (d *planeDecoder) symbol(tab int, alphabet uint32) (tok uint32, bad bool) {
 	d.br.refill()
 	tok = d.tabs[tab].decode(&d.br)
 	return tok, tok >= alphabet
 }
 
 // untoken reads the extra bits of tok and returns its value.
-func (d *Decoder) untoken(tok uint32) uint32 {
+func (d *planeDecoder) untoken(tok uint32) uint32 {
 	if tok < 16 {
 		return tok
 	}
@@ -174,8 +221,8 @@ func (d *Decoder) untoken(tok uint32) uint32 {
 }
 
 // value reads a token of a residual table and its extra bits.
-func (d *Decoder) value(tab int) (v uint32, bad bool) {
-	tok, bad := d.symbol(tab, regAlphabet)
+func (d *planeDecoder) value(tab int) (v uint32, bad bool) {
+	tok, bad := d.symbol(tab, d.regAlpha)
 	if bad {
 		return 0, true
 	}
@@ -183,7 +230,7 @@ func (d *Decoder) value(tab int) (v uint32, bad bool) {
 }
 
 // decodePlane mirrors Encoder.codePlane.
-func (d *Decoder) decodePlane(p []int32, w, h int, lo, hi int32) error {
+func (d *planeDecoder) decodePlane(p []int32, w, h int, lo, hi int32) error {
 	m := &d.m
 	mv, ok := d.br.expGolomb()
 	if !ok || int64(mv) > int64(hi-lo) {

@@ -7,24 +7,24 @@ import (
 	"edge/internal/medimg"
 )
 
-// Encoder writes images as predictive Huffman streams. Its buffers are kept
-// between images, so a long-lived Encoder allocates nothing in steady state.
+// Encoder writes images as predictive Huffman streams (format version 2,
+// see the package comment). Its buffers are kept between images, so a
+// long-lived Encoder allocates little in steady state. An Encoder is not safe
+// for concurrent use; it runs its own goroutines, at most GOMAXPROCS, one per
+// stripe being coded.
 type Encoder struct {
-	w     io.Writer
-	s     sink
-	m     model
-	plane []int32
-	hdr   []byte
-	// recordLimit overrides defaultRecordLimit (tests set it to reach the
-	// second model pass).
-	recordLimit int
+	w   io.Writer
+	hdr []byte
+	// coders are the per-goroutine model states; outs the coded stripes.
+	coders []*planeCoder
+	outs   [][]byte
+	// zs is the zero-order coder's state.
+	zs sink
+	mp mapping
+	// workers overrides GOMAXPROCS (tests use it to prove the bytes do not
+	// depend on it).
+	workers int
 }
-
-// defaultRecordLimit is the largest image, in samples, whose symbols are
-// recorded during the counting pass (about 4 bytes each) instead of being
-// produced again by a second run of the model. Recording halves the encoding
-// time; the limit keeps a large multi-frame series from doubling its memory.
-const defaultRecordLimit = 1 << 23
 
 // NewEncoder returns an Encoder writing to w.
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
@@ -55,11 +55,11 @@ const (
 	recExtraBits = 14
 )
 
-func (s *sink) startCounting(record bool) {
+func (s *sink) startCounting(record bool, regAlpha int) {
 	s.counting, s.record = true, record
 	s.syms = s.syms[:0]
 	for t := range s.hist {
-		n := regAlphabet
+		n := regAlpha
 		if t == tabRun {
 			n = runAlphabet
 		}
@@ -123,76 +123,54 @@ func (s *sink) replay() {
 	}
 }
 
-// Encode writes im as one stream. It validates im first and writes nothing
-// when it is not a well-formed image.
-func (e *Encoder) Encode(im *medimg.Image) error {
-	if err := im.Validate(); err != nil {
-		return fmt.Errorf("huffman: encode: %w", err)
+// write sends the header and the payload, given as parts.
+func (e *Encoder) write(ver, kind byte, im *medimg.Image, body ...[]byte) error {
+	h := header{version: ver, kind: kind, geom: *im}
+	for _, b := range body {
+		h.nbody += int64(len(b))
 	}
-	if err := checkPhotometric(im.Photometric); err != nil {
-		return err
-	}
-	limit := e.recordLimit
-	if limit == 0 {
-		limit = defaultRecordLimit
-	}
-	s := &e.s
-	s.startCounting(im.Samples() <= limit)
-	e.codePlanes(im)
-	for t := range s.tabs {
-		s.b.build(&s.tabs[t], s.hist[t])
-	}
-	s.counting = false
-	s.w.reset()
-	for t := range s.tabs {
-		writeTable(&s.w, &s.tabs[t], s.hist[t])
-	}
-	if s.record {
-		s.replay()
-	} else {
-		e.codePlanes(im)
-	}
-	s.w.flush()
-	return e.write(kindPredictive, im, s.w.buf)
-}
-
-func (e *Encoder) write(kind byte, im *medimg.Image, body []byte) error {
-	h := header{kind: kind, geom: *im, nbody: int64(len(body))}
 	h.geom.Pix = nil
 	e.hdr = appendHeader(e.hdr[:0], &h)
 	if _, err := e.w.Write(e.hdr); err != nil {
 		return fmt.Errorf("huffman: writing header: %w", err)
 	}
-	if _, err := e.w.Write(body); err != nil {
-		return fmt.Errorf("huffman: writing %d-byte payload: %w", len(body), err)
+	for _, b := range body {
+		if _, err := e.w.Write(b); err != nil {
+			return fmt.Errorf("huffman: writing %d-byte payload: %w", h.nbody, err)
+		}
 	}
 	return nil
 }
 
-// codePlanes runs the model over every plane of im: each frame's gray plane,
-// or for three channels G, R−G and B−G (the differences take out what the
-// colours share; they need one more bit of range, which the model's modular
-// residuals absorb).
-func (e *Encoder) codePlanes(im *medimg.Image) {
-	lo, hi := im.Range()
-	n := im.Width * im.Height
-	for f := 0; f < im.Frames; f++ {
-		pix := im.Pix[f*n*im.Channels : (f+1)*n*im.Channels]
-		if im.Channels == 1 {
-			e.codePlane(pix, im.Width, im.Height, lo, hi)
-			continue
-		}
-		e.plane = resize(e.plane, n)
+// planeCoder is the model state of one goroutine: it codes one run of
+// planes (a stripe) at a time.
+type planeCoder struct {
+	s     sink
+	m     model
+	plane []int32
+	buf   []int32 // the stripe's samples, mapped
+}
+
+// codeRows runs the model over h rows of w pixels of ch channels, samples
+// in [lo, hi]: the gray plane, or for three channels G, R−G and B−G (the
+// differences take out what the colours share; they need one more bit of
+// range, which the model's modular residuals absorb).
+func (pc *planeCoder) codeRows(pix []int32, w, h, ch int, lo, hi int32) {
+	if ch == 1 {
+		pc.codePlane(pix, w, h, lo, hi)
+		return
+	}
+	n := w * h
+	pc.plane = resize(pc.plane, n)
+	for i := range n {
+		pc.plane[i] = pix[3*i+1]
+	}
+	pc.codePlane(pc.plane, w, h, lo, hi)
+	for _, c := range []int{0, 2} {
 		for i := range n {
-			e.plane[i] = pix[3*i+1]
+			pc.plane[i] = pix[3*i+c] - pix[3*i+1]
 		}
-		e.codePlane(e.plane, im.Width, im.Height, lo, hi)
-		for _, ch := range []int{0, 2} {
-			for i := range n {
-				e.plane[i] = pix[3*i+ch] - pix[3*i+1]
-			}
-			e.codePlane(e.plane, im.Width, im.Height, lo-hi, hi-lo)
-		}
+		pc.codePlane(pc.plane, w, h, lo-hi, hi-lo)
 	}
 }
 
@@ -207,8 +185,8 @@ func spread(p []int32) int32 {
 
 // codePlane is the model's walk over one plane; decodePlane mirrors it. The
 // plane's value spread goes first because the model's thresholds depend on it.
-func (e *Encoder) codePlane(p []int32, w, h int, lo, hi int32) {
-	s, m := &e.s, &e.m
+func (pc *planeCoder) codePlane(p []int32, w, h int, lo, hi int32) {
+	s, m := &pc.s, &pc.m
 	maxval := spread(p)
 	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)

@@ -12,7 +12,14 @@ import (
 // magic opens every stream; version is this format's revision.
 var magic = [4]byte{'E', 'H', 'U', 'F'}
 
-const version = 1
+// Format versions: 1 codes the samples against the range bits stored allows,
+// one plane after another with one set of tables; 2 (what Encoder writes)
+// maps the samples to the range or the palette the data use and codes
+// independent stripes. Zero-order streams are still written as version 1.
+const (
+	version1 = 1
+	version2 = 2
+)
 
 // Stream kinds.
 const (
@@ -75,14 +82,15 @@ func maxPayload(n int) int64 { return int64(n)*8 + 1<<20 }
 
 // header is the self-description at the start of a stream.
 type header struct {
-	kind  byte
-	geom  medimg.Image // everything but Pix
-	nbody int64        // payload bytes that follow the header
+	version byte
+	kind    byte
+	geom    medimg.Image // everything but Pix
+	nbody   int64        // payload bytes that follow the header
 }
 
 func appendHeader(b []byte, h *header) []byte {
 	b = append(b, magic[:]...)
-	b = append(b, version, h.kind)
+	b = append(b, h.version, h.kind)
 	b = binary.AppendUvarint(b, uint64(h.geom.Width))
 	b = binary.AppendUvarint(b, uint64(h.geom.Height))
 	b = binary.AppendUvarint(b, uint64(h.geom.Frames))
@@ -177,12 +185,14 @@ func readHeader(br *byteReader, lim Limits) (*header, error) {
 	if [4]byte(m[:4]) != magic {
 		return nil, br.corrupt(fmt.Sprintf("magic %q, want %q", m[:4], magic[:]), nil)
 	}
-	if m[4] != version {
-		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d", m[4], version), nil)
-	}
-	h := &header{kind: m[5]}
-	if h.kind != kindPredictive && h.kind != kindZeroOrder {
+	h := &header{version: m[4], kind: m[5]}
+	switch {
+	case h.version != version1 && h.version != version2:
+		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d or %d", m[4], version1, version2), nil)
+	case h.kind != kindPredictive && h.kind != kindZeroOrder:
 		return nil, br.corrupt(fmt.Sprintf("stream kind %d", h.kind), nil)
+	case h.version == version2 && h.kind != kindPredictive:
+		return nil, br.corrupt(fmt.Sprintf("stream kind %d in format version 2", h.kind), nil)
 	}
 	g := &h.geom
 	for _, f := range []struct {
@@ -239,7 +249,11 @@ func readHeader(br *byteReader, lim Limits) (*header, error) {
 		return nil, fmt.Errorf("%w: %d×%d×%d frames×%d channels is %d samples, limit %d",
 			ErrTooLarge, g.Width, g.Height, g.Frames, g.Channels, n, lim.maxSamples())
 	}
-	nb, err := br.uvarint("payload size", uint64(maxPayload(g.Samples())))
+	limit := maxPayload(g.Samples())
+	if h.version == version2 {
+		limit = maxPayload2(g)
+	}
+	nb, err := br.uvarint("payload size", uint64(limit))
 	if err != nil {
 		return nil, err
 	}

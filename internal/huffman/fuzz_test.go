@@ -52,15 +52,20 @@ func FuzzDecodeZeroOrder(f *testing.F) {
 }
 
 // fuzzImage builds a small valid image from the fuzzer's numbers, its
-// samples drawn from data (cycled) and folded into range.
-func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, data []byte) *medimg.Image {
+// samples drawn from data (cycled) and folded into range: any size up to
+// 40×40, up to 3 frames, gray or RGB, 1 to 16 bits stored, signed or not, and
+// through sparse (0..15) the samples' spacing and offset: sparse = 0 uses
+// the whole range; otherwise the low sparse bits are cleared (few distinct
+// values, the palette case) and the values shifted into the top of the
+// range (a narrow range far from zero).
+func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, sparse uint8, data []byte) *medimg.Image {
 	im := &medimg.Image{
 		Width: int(w%40) + 1, Height: int(h%40) + 1, Frames: int(frames%3) + 1,
 		Channels: 1, BitsStored: int(bitsStored%16) + 1, Signed: signed,
 		Photometric: medimg.Monochrome2,
 	}
 	if channels%2 == 1 {
-		im.Channels, im.BitsStored, im.Photometric = 3, 8, medimg.RGB
+		im.Channels, im.Photometric = 3, medimg.RGB
 	}
 	im.BitsAllocated = 8
 	if im.BitsStored > 8 {
@@ -69,6 +74,7 @@ func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, data []byt
 	im.Pix = make([]int32, im.Samples())
 	lo, hi := im.Range()
 	span := int64(hi) - int64(lo) + 1
+	k := uint(sparse%16) % uint(im.BitsStored)
 	for i := range im.Pix {
 		var v uint16
 		if len(data) > 0 {
@@ -78,7 +84,13 @@ func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, data []byt
 				v = binary.LittleEndian.Uint16(data[j:])
 			}
 		}
-		im.Pix[i] = int32(int64(lo) + int64(v)%span)
+		u := int64(v) % span
+		if k > 0 {
+			// Multiples of 2^k, in the upper half of the range.
+			u = (u>>k)<<k | span/2
+			u %= span
+		}
+		im.Pix[i] = int32(int64(lo) + u)
 	}
 	return im
 }
@@ -102,13 +114,13 @@ func fuzzRoundTrip(t *testing.T, im *medimg.Image, zeroOrder bool) {
 }
 
 func FuzzRoundTrip(f *testing.F) {
-	f.Fuzz(func(t *testing.T, w, h, frames, channels, bits uint8, signed bool, data []byte) {
-		fuzzRoundTrip(t, fuzzImage(w, h, frames, channels, bits, signed, data), false)
+	f.Fuzz(func(t *testing.T, w, h, frames, channels, bits uint8, signed bool, sparse uint8, data []byte) {
+		fuzzRoundTrip(t, fuzzImage(w, h, frames, channels, bits, signed, sparse, data), false)
 	})
 }
 
 func FuzzRoundTripZeroOrder(f *testing.F) {
-	f.Fuzz(func(t *testing.T, w, h, frames, channels, bits uint8, signed bool, data []byte) {
-		fuzzRoundTrip(t, fuzzImage(w, h, frames, channels, bits, signed, data), true)
+	f.Fuzz(func(t *testing.T, w, h, frames, channels, bits uint8, signed bool, sparse uint8, data []byte) {
+		fuzzRoundTrip(t, fuzzImage(w, h, frames, channels, bits, signed, sparse, data), true)
 	})
 }

@@ -18,8 +18,9 @@ const (
 	// of the context's mean |residual| (see class).
 	numClasses = 34
 
-	regAlphabet = 64                        // tokens for residuals below 2¹⁶ (see token)
-	runAlphabet = 1 + 16 + 4*(maxRunBits-4) // end-of-row, then tokens for run lengths below 2³⁰
+	regAlphabet  = 64                        // version 1: tokens for residuals below 2¹⁶ (see token)
+	regAlphabet2 = 68                        // version 2: below 2¹⁷, which the R−G and B−G planes of 16-bit RGB need
+	runAlphabet  = 1 + 16 + 4*(maxRunBits-4) // end-of-row, then tokens for run lengths below 2³⁰
 
 	tabRun     = 0 // run lengths
 	tabIntr    = 1 // run interruption, left ≠ above

@@ -25,7 +25,7 @@ func (e *Encoder) EncodeZeroOrder(im *medimg.Image) error {
 		return err
 	}
 	lo, hi := im.Range()
-	s := &e.s
+	s := &e.zs
 	hist := resize(s.hist[0], int(hi-lo)+1)
 	clear(hist)
 	for _, v := range im.Pix {
@@ -42,7 +42,7 @@ func (e *Encoder) EncodeZeroOrder(im *medimg.Image) error {
 		}
 	}
 	s.w.flush()
-	return e.write(kindZeroOrder, im, s.w.buf)
+	return e.write(version1, kindZeroOrder, im, s.w.buf)
 }
 
 // DecodeZeroOrder reads one stream written by EncodeZeroOrder, refusing any
@@ -53,7 +53,7 @@ func DecodeZeroOrder(r io.Reader, lim Limits) (*medimg.Image, error) {
 	return d.Decode()
 }
 
-func (d *Decoder) decodeZeroOrder(im *medimg.Image) error {
+func (d *planeDecoder) decodeZeroOrder(im *medimg.Image) error {
 	lo, hi := im.Range()
 	t := &d.tabs[0]
 	if err := t.read(&d.br, int(hi-lo)+1); err != nil {

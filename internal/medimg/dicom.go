@@ -85,7 +85,8 @@ type elemHeader struct {
 // walker reads element headers from a byte slice, checking every length
 // against what is left. It allocates nothing.
 type walker struct {
-	b []byte
+	b          []byte
+	maxSamples uint64
 }
 
 func (w *walker) u16(p int, o binary.ByteOrder) uint16 { return o.Uint16(w.b[p:]) }
@@ -269,8 +270,8 @@ func (l *pixelLayout) image() *Image {
 
 // parseDICOM walks a DICOM file (or just its Head) up to the top-level Pixel
 // Data element and reads the attributes that describe the pixels.
-func parseDICOM(b []byte) (*pixelLayout, error) {
-	w := &walker{b: b}
+func parseDICOM(b []byte, maxSamples uint64) (*pixelLayout, error) {
+	w := &walker{b: b, maxSamples: maxSamples}
 	p := 0
 	if len(b) >= preambleLen+4 && string(b[preambleLen:preambleLen+4]) == "DICM" {
 		p = preambleLen + 4
@@ -428,8 +429,8 @@ func layoutFrom(w *walker, s syntax, attrs map[uint32]elemHeader, pd elemHeader)
 		if perr != nil || n == 0 {
 			return nil, dicomError(attrs[tagNumberOfFrames].off, "%s is %q", tagString(tagNumberOfFrames), nf)
 		}
-		if n > MaxSamples {
-			return nil, unsupported("image of %d frames (the limit is %d samples)", n, uint64(MaxSamples))
+		if n > w.maxSamples {
+			return nil, unsupported("image of %d frames (the limit is %d samples)", n, w.maxSamples)
 		}
 		l.frames = int(n)
 	}
@@ -483,8 +484,8 @@ func layoutFrom(w *walker, s syntax, attrs map[uint32]elemHeader, pd elemHeader)
 	// MaxSamples, so the uint64 products cannot overflow.
 	samples := uint64(1)
 	for _, f := range []int{l.rows, l.cols, l.spp, l.frames} {
-		if samples *= uint64(f); samples > MaxSamples {
-			return nil, unsupported("image of %d×%d×%d frames×%d samples (the limit is %d samples)", l.cols, l.rows, l.frames, l.spp, uint64(MaxSamples))
+		if samples *= uint64(f); samples > w.maxSamples {
+			return nil, unsupported("image of %d×%d×%d frames×%d samples (the limit is %d samples)", l.cols, l.rows, l.frames, l.spp, w.maxSamples)
 		}
 	}
 
@@ -515,8 +516,8 @@ func layoutFrom(w *walker, s syntax, attrs map[uint32]elemHeader, pd elemHeader)
 // taken whole — as int16 when Pixel Representation is 1 — so writing them back
 // gives the same bytes whatever the unused high bits hold; Bits Stored is kept
 // only when every sample fits in it.
-func decodeDICOM(data []byte) (*Image, *Container, error) {
-	l, err := parseDICOM(data)
+func decodeDICOM(data []byte, lim Limits) (*Image, *Container, error) {
+	l, err := parseDICOM(data, lim.maxSamples())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -629,7 +630,7 @@ func sampleAt(b []byte, i, bps int, signed bool, o binary.ByteOrder) int32 {
 }
 
 func encodeDICOM(w io.Writer, im *Image, c *Container) error {
-	l, err := parseDICOM(c.Head)
+	l, err := parseDICOM(c.Head, MaxSamples)
 	if err != nil {
 		return fmt.Errorf("%w (in the DICOM header kept with the image)", err)
 	}

@@ -1,5 +1,5 @@
 // Package medimg reads and writes the images the appliance handles: PNG
-// (8/16-bit gray, 8-bit RGB, palette expanded) and DICOM with an uncompressed
+// (8/16-bit gray and RGB, palette expanded) and DICOM with an uncompressed
 // transfer syntax. A DICOM file is kept as its bytes before and after the pixel
 // data value, so that writing it back with the same pixels gives the file as it
 // was, byte for byte; the parsed attributes only describe the pixels.
@@ -72,13 +72,13 @@
 //   - gray or RGB with an alpha channel or a tRNS colour: accepted with the
 //     alpha dropped only when every pixel is opaque, otherwise a FormatError —
 //     transparency is never lost silently;
-//   - 8-bit RGB: 3 channels; 16-bit RGB: UnsupportedError;
+//   - 8- or 16-bit RGB: 3 channels;
 //   - palette: expanded, to gray when every palette entry is gray, else RGB;
 //     an index past the palette (which image/png paints black) is an error;
 //   - interlaced files are read by image/png like any other.
 //
 // PNG images are unsigned MONOCHROME2 or RGB with one frame. EncodePNG writes
-// 8-bit gray, 16-bit gray or 8-bit RGB; signed samples are written as their
+// 8- or 16-bit gray or RGB; signed samples are written as their
 // two's complement bit pattern (−1 as 0xFFFF), and Bits Stored, MONOCHROME1
 // and palettes are not carried, so a DICOM image read back from PNG has the
 // same sample bytes but not the same description. More than one frame is an
@@ -88,7 +88,12 @@
 //
 // Decode fails with a *FormatError (malformed input, with the byte offset for
 // DICOM) or an *UnsupportedError; ReadFile adds the file name to both. Files
-// over MaxFileSize and images over MaxSamples are refused before their pixels
-// are allocated, and the pixel buffer is never larger than four times the file
-// for DICOM.
+// and images over the Limits the decoder was given (Limits.Decode,
+// Limits.ReadFile; a board profile sets them from its memory, the zero value
+// is DefaultMaxSamples and MaxFileSize, and DefaultMaxSamples is 2²⁶ on
+// 32-bit platforms) are refused before their pixels are allocated, and the
+// pixel buffer is never larger than four times the file for DICOM.
+//
+// NewDICOMContainer makes the header of a new Secondary Capture file for an
+// image that came without one, so that it can go to a DICOM peer.
 package medimg

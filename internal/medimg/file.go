@@ -47,34 +47,72 @@ type Container struct {
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
 
+// Limits bound what the decoders accept; a board profile sets them from the
+// board's memory. The zero value means the defaults, and no field can raise
+// a limit past its default.
+type Limits struct {
+	// MaxSamples bounds Frames·Height·Width·Channels; 0 means
+	// DefaultMaxSamples. The decoded image takes 4 bytes a sample.
+	MaxSamples int64
+	// MaxFileBytes bounds the file; 0 means MaxFileSize.
+	MaxFileBytes int64
+}
+
+// DefaultMaxSamples is MaxSamples where the address space holds it, and
+// 2²⁶ samples (256 MiB of decoded pixels) on 32-bit platforms, where a
+// larger buffer cannot be allocated at all.
+const DefaultMaxSamples = MaxSamples >> (4 * (1 - (^uint(0) >> 63)))
+
+func (l Limits) maxSamples() uint64 {
+	if l.MaxSamples <= 0 || l.MaxSamples > DefaultMaxSamples {
+		return DefaultMaxSamples
+	}
+	return uint64(l.MaxSamples)
+}
+
+func (l Limits) maxFileBytes() int64 {
+	if l.MaxFileBytes <= 0 || l.MaxFileBytes > MaxFileSize {
+		return MaxFileSize
+	}
+	return l.MaxFileBytes
+}
+
+// Decode reads a PNG or DICOM image from data within the default Limits.
+func Decode(data []byte) (*Image, *Container, error) { return Limits{}.Decode(data) }
+
 // Decode reads a PNG or DICOM image from data, telling them apart by the PNG
 // signature, by "DICM" at offset 128, or, for a DICOM stream without preamble,
-// by a first tag in group 0002 or 0008.
-func Decode(data []byte) (*Image, *Container, error) {
-	if int64(len(data)) > MaxFileSize {
-		return nil, nil, unsupported("file of %d bytes (the limit is %d)", len(data), int64(MaxFileSize))
+// by a first tag in group 0002 or 0008. Input over l is an UnsupportedError,
+// refused before its pixels are allocated.
+func (l Limits) Decode(data []byte) (*Image, *Container, error) {
+	if int64(len(data)) > l.maxFileBytes() {
+		return nil, nil, unsupported("file of %d bytes (the limit is %d)", len(data), l.maxFileBytes())
 	}
 	switch {
 	case len(data) >= len(pngSignature) && string(data[:len(pngSignature)]) == pngSignature:
-		im, err := decodePNG(data)
+		im, err := decodePNG(data, l)
 		if err != nil {
 			return nil, nil, err
 		}
 		return im, &Container{Format: FormatPNG}, nil
 	case len(data) >= preambleLen+4 && string(data[preambleLen:preambleLen+4]) == "DICM",
 		len(data) >= 8 && data[1] == 0 && (data[0] == 0x02 || data[0] == 0x08):
-		return decodeDICOM(data)
+		return decodeDICOM(data, l)
 	}
 	return nil, nil, &FormatError{Offset: -1, Msg: "not a PNG or DICOM file"}
 }
 
-// ReadFile reads and decodes the PNG or DICOM file at path.
-func ReadFile(path string) (*Image, *Container, error) {
-	data, err := readLimited(path)
+// ReadFile reads and decodes the PNG or DICOM file at path within the
+// default Limits.
+func ReadFile(path string) (*Image, *Container, error) { return Limits{}.ReadFile(path) }
+
+// ReadFile reads and decodes the PNG or DICOM file at path within l.
+func (l Limits) ReadFile(path string) (*Image, *Container, error) {
+	data, err := readLimited(path, l.maxFileBytes())
 	if err != nil {
 		return nil, nil, err
 	}
-	im, c, err := Decode(data)
+	im, c, err := l.Decode(data)
 	if err != nil {
 		var fe *FormatError
 		var ue *UnsupportedError
@@ -91,7 +129,7 @@ func ReadFile(path string) (*Image, *Container, error) {
 	return im, c, nil
 }
 
-func readLimited(path string) ([]byte, error) {
+func readLimited(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("medimg: %w", err)
@@ -104,8 +142,8 @@ func readLimited(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("medimg: %s is not a regular file", path)
 	}
-	if st.Size() > MaxFileSize {
-		return nil, &UnsupportedError{File: path, What: fmt.Sprintf("file of %d bytes (the limit is %d)", st.Size(), int64(MaxFileSize))}
+	if st.Size() > limit {
+		return nil, &UnsupportedError{File: path, What: fmt.Sprintf("file of %d bytes (the limit is %d)", st.Size(), limit)}
 	}
 	// The size from Stat sizes the buffer; a file that grows meanwhile is
 	// caught by reading one byte more.

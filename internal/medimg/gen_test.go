@@ -537,7 +537,9 @@ func pngFixtures() []*pngSpec {
 		&pngSpec{name: "rgba8_transparent", width: 4, height: 3, depth: 8, colorType: pngRGBA,
 			rows: packRows(4, 3, 4, 8, rgbaSeeThrough), wantErr: "pixel (1,1) is not opaque"},
 		&pngSpec{name: "rgb16", width: 2, height: 1, depth: 16, colorType: pngRGB,
-			rows: packRows(2, 1, 3, 16, []int{1, 2, 3, 4, 5, 6}), wantErr: "unsupported 16-bit RGB PNG"})
+			rows: packRows(2, 1, 3, 16, []int{1, 2, 3, 65535, 5, 40000}),
+			want: &Image{Width: 2, Height: 1, Frames: 1, Channels: 3, BitsAllocated: 16, BitsStored: 16, Photometric: RGB,
+				Pix: []int32{1, 2, 3, 65535, 5, 40000}}})
 
 	// Palettes: all-gray entries give gray, coloured entries give RGB.
 	grayPLTE := []byte{0, 0, 0, 80, 80, 80, 160, 160, 160, 255, 255, 255}

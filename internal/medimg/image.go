@@ -2,6 +2,7 @@ package medimg
 
 import (
 	"fmt"
+	"io"
 	"math/bits"
 )
 
@@ -129,4 +130,29 @@ func (im *Image) RawBytes() []byte {
 		b[2*i+1] = byte(v >> 8)
 	}
 	return b
+}
+
+// WriteRaw writes RawBytes to w a block at a time, so hashing or sending the
+// samples needs no copy of the whole image.
+func (im *Image) WriteRaw(w io.Writer) error {
+	var buf [32 << 10]byte
+	bps := im.BytesPerSample()
+	for pix := im.Pix; len(pix) > 0; {
+		n := min(len(pix), len(buf)/bps)
+		b := buf[:0]
+		if bps == 1 {
+			for _, v := range pix[:n] {
+				b = append(b, byte(v))
+			}
+		} else {
+			for _, v := range pix[:n] {
+				b = append(b, byte(v), byte(v>>8))
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		pix = pix[n:]
+	}
+	return nil
 }

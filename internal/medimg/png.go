@@ -49,7 +49,7 @@ func ihdr(data []byte) (w, h uint64, depth, ctype int, err error) {
 	return w, h, int(data[24]), int(data[25]), nil
 }
 
-func decodePNG(data []byte) (*Image, error) {
+func decodePNG(data []byte, lim Limits) (*Image, error) {
 	w, h, depth, ctype, err := ihdr(data)
 	if err != nil {
 		return nil, err
@@ -77,16 +77,13 @@ func decodePNG(data []byte) (*Image, error) {
 	if depth == 16 {
 		bits = 16
 	}
-	if channels == 3 && bits == 16 {
-		return nil, unsupported("16-bit RGB PNG (only 8-bit RGB)")
-	}
 	// A palette image counts as RGB until its palette is seen.
 	limitChannels := channels
 	if ctype == pngPalette {
 		limitChannels = 3
 	}
-	if n := w * h * uint64(limitChannels); n > MaxSamples {
-		return nil, unsupported("image size %d×%d×%d channels (%d samples, the limit is %d)", w, h, limitChannels, n, uint64(MaxSamples))
+	if n := w * h * uint64(limitChannels); n > lim.maxSamples() {
+		return nil, unsupported("image size %d×%d×%d channels (%d samples, the limit is %d)", w, h, limitChannels, n, lim.maxSamples())
 	}
 	if raw := w * h * uint64(fileChannels*depth) / 8; raw > maxDeflateRatio*uint64(len(data)) {
 		return nil, pngError("%d×%d pixels need %d bytes, more than a %d-byte file can hold", w, h, raw, len(data))
@@ -199,22 +196,35 @@ func fillFromPNG(im *Image, img image.Image, model color.Model) error {
 				im.Pix[o], im.Pix[o+1], im.Pix[o+2] = int32(p[0]), int32(p[1]), int32(p[2])
 			}
 		}
-	case *image.NRGBA64:
-		// 16-bit gray with alpha or tRNS; 16-bit colour was refused earlier.
-		if ch != 1 {
-			return unsupported("16-bit RGB PNG (only 8-bit RGB)")
+	case *image.NRGBA64, *image.RGBA64:
+		// 16-bit RGB (opaque: RGBA64), 16-bit RGB with alpha or tRNS, and
+		// 16-bit gray with alpha or tRNS (NRGBA64).
+		var pix []byte
+		var stride int
+		if r, ok := m.(*image.RGBA64); ok {
+			pix, stride = r.Pix, r.Stride
+		} else {
+			n := m.(*image.NRGBA64)
+			pix, stride = n.Pix, n.Stride
 		}
 		for y := 0; y < height; y++ {
-			row := m.Pix[y*m.Stride : y*m.Stride+8*width]
+			row := pix[y*stride : y*stride+8*width]
 			for x := 0; x < width; x++ {
 				p := row[8*x : 8*x+8]
 				if p[6] != 0xFF || p[7] != 0xFF {
 					return transparent(x, y)
 				}
-				if !bytes.Equal(p[0:2], p[2:4]) || !bytes.Equal(p[2:4], p[4:6]) {
-					return notGray(x, y)
+				o := (y*width + x) * ch
+				if ch == 1 {
+					if !bytes.Equal(p[0:2], p[2:4]) || !bytes.Equal(p[2:4], p[4:6]) {
+						return notGray(x, y)
+					}
+					im.Pix[o] = int32(binary.BigEndian.Uint16(p))
+					continue
 				}
-				im.Pix[y*width+x] = int32(binary.BigEndian.Uint16(p))
+				im.Pix[o] = int32(binary.BigEndian.Uint16(p[0:]))
+				im.Pix[o+1] = int32(binary.BigEndian.Uint16(p[2:]))
+				im.Pix[o+2] = int32(binary.BigEndian.Uint16(p[4:]))
 			}
 		}
 	case *image.Paletted:
@@ -248,8 +258,7 @@ func fillFromPNG(im *Image, img image.Image, model color.Model) error {
 	return nil
 }
 
-// EncodePNG writes a one-frame image as 8-bit gray, 16-bit gray or 8-bit RGB
-// PNG. PNG has no signed samples: a signed sample is written as its two's
+// EncodePNG writes a one-frame image as 8- or 16-bit gray or RGB PNG. PNG has no signed samples: a signed sample is written as its two's
 // complement bit pattern (−1 as 0xFFFF), so the bytes are kept but a PNG
 // reader sees unsigned values. Bits Stored, MONOCHROME1 and the palette of
 // PALETTE COLOR are not carried (the indices are written as gray); read back,

@@ -91,28 +91,45 @@ func Unmark(marked *medimg.Image, kbio, restore []byte) (payload []byte, origina
 	}
 	payload, original, err = embed.ExtractBest(marked, ek, restore)
 	if err != nil {
-		return nil, nil, fmt.Errorf("protect: extract payload: %w", err)
+		return nil, nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
 	}
 	return payload, original, nil
 }
 
 // Encipher compresses and encrypts a marked image into the envelope body.
 func Encipher(scheme string, marked *medimg.Image, kbio []byte) ([]byte, error) {
+	var sc sealScratch
+	return sc.encipher(scheme, marked, kbio)
+}
+
+// sealScratch is what a Sealer reuses from one image to the next.
+type sealScratch struct {
+	enc *huffman.Encoder
+	buf bytes.Buffer
+}
+
+// encipher is Encipher; the body it returns lives in sc's buffer until the
+// next call.
+func (sc *sealScratch) encipher(scheme string, marked *medimg.Image, kbio []byte) ([]byte, error) {
 	_, ck, err := subkeys(kbio)
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
+	sc.buf.Reset()
+	if sc.enc == nil {
+		sc.enc = huffman.NewEncoder(&sc.buf)
+	}
+	sc.enc.Reset(&sc.buf)
 	switch scheme {
 	case SchemeV1:
-		if err := huffman.NewEncoder(&buf).Encode(marked); err != nil {
+		if err := sc.enc.Encode(marked); err != nil {
 			return nil, fmt.Errorf("protect: compress: %w", err)
 		}
 		ks, err := chaos.NewStream(ck)
 		if err != nil {
 			return nil, fmt.Errorf("protect: cipher: %w", err)
 		}
-		body := buf.Bytes()
+		body := sc.buf.Bytes()
 		ks.XORKeyStream(body, body)
 		return body, nil
 	case SchemePaper:
@@ -120,10 +137,10 @@ func Encipher(scheme string, marked *medimg.Image, kbio []byte) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		if err := huffman.EncodeZeroOrder(&buf, scrambled); err != nil {
+		if err := sc.enc.EncodeZeroOrder(scrambled); err != nil {
 			return nil, fmt.Errorf("protect: compress: %w", err)
 		}
-		return buf.Bytes(), nil
+		return sc.buf.Bytes(), nil
 	}
 	return nil, CheckScheme(scheme)
 }
@@ -150,8 +167,14 @@ func Scramble(marked *medimg.Image, kbio []byte) (*medimg.Image, error) {
 
 // Decipher undoes Encipher. want is the geometry the seal promises; a body
 // that decodes to anything else is rejected, and the decoder never allocates
-// more samples than want has.
+// more samples than want has. The v1 body is deciphered in place: body is
+// overwritten with the compressed stream.
 func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*medimg.Image, error) {
+	var d huffman.Decoder
+	return decipher(&d, scheme, body, kbio, want)
+}
+
+func decipher(d *huffman.Decoder, scheme string, body []byte, kbio []byte, want *medimg.Image) (*medimg.Image, error) {
 	_, ck, err := subkeys(kbio)
 	if err != nil {
 		return nil, err
@@ -159,29 +182,28 @@ func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*med
 	if err := want.CheckGeometry(); err != nil {
 		return nil, fmt.Errorf("protect: sealed geometry: %w", err)
 	}
-	lim := huffman.Limits{MaxSamples: want.Samples()}
+	*d = *huffman.NewDecoder(nil, huffman.Limits{MaxSamples: want.Samples()})
 	var im *medimg.Image
 	switch scheme {
 	case SchemeV1:
-		plain := make([]byte, len(body))
 		ks, err := chaos.NewStream(ck)
 		if err != nil {
 			return nil, fmt.Errorf("protect: cipher: %w", err)
 		}
-		ks.XORKeyStream(plain, body)
-		if im, err = huffman.NewDecoder(bytes.NewReader(plain), lim).Decode(); err != nil {
-			return nil, fmt.Errorf("protect: decompress: %w", err)
+		ks.XORKeyStream(body, body)
+		if im, err = d.DecodeBytes(body); err != nil {
+			return nil, integrity(ErrBodyCorrupt, fmt.Errorf("protect: decompress: %w", err))
 		}
 		if err := sameGeometry(im, want); err != nil {
-			return nil, err
+			return nil, integrity(ErrBodyCorrupt, err)
 		}
 	case SchemePaper:
-		scrambled, err := huffman.DecodeZeroOrder(bytes.NewReader(body), lim)
+		scrambled, err := huffman.DecodeZeroOrder(bytes.NewReader(body), huffman.Limits{MaxSamples: want.Samples()})
 		if err != nil {
-			return nil, fmt.Errorf("protect: decompress: %w", err)
+			return nil, integrity(ErrBodyCorrupt, fmt.Errorf("protect: decompress: %w", err))
 		}
 		if err := sameGeometry(scrambled, want); err != nil {
-			return nil, err
+			return nil, integrity(ErrBodyCorrupt, err)
 		}
 		p, err := chaos.NewPermutation(ck, len(scrambled.Pix))
 		if err != nil {
@@ -197,6 +219,14 @@ func Decipher(scheme string, body []byte, kbio []byte, want *medimg.Image) (*med
 		return nil, CheckScheme(scheme)
 	}
 	return im, nil
+}
+
+// pixelSHA256 is the SHA-256 of im.RawBytes(), without making them.
+func pixelSHA256(im *medimg.Image) (sum [32]byte) {
+	h := sha256.New()
+	_ = im.WriteRaw(h) // a hash never fails to write
+	h.Sum(sum[:0])
+	return sum
 }
 
 func sameGeometry(got, want *medimg.Image) error {
@@ -229,7 +259,10 @@ type Request struct {
 	Scheme string
 }
 
-// Sealer protects images for one hub on behalf of one device.
+// Sealer protects images for one hub on behalf of one device. It keeps its
+// coder's buffers from one image to the next, so a long-lived Sealer makes
+// few image-sized allocations; it is therefore not safe for concurrent use:
+// give each goroutine its own Sealer (they may share the keys).
 type Sealer struct {
 	Hub    uplink.HubPublicKey
 	Device uplink.DeviceKey
@@ -237,6 +270,8 @@ type Sealer struct {
 	Rand io.Reader
 	// Now stamps the header; nil means time.Now.
 	Now func() time.Time
+
+	scratch sealScratch
 }
 
 // Protected is what Protect made, with what the reports need.
@@ -250,6 +285,9 @@ type Protected struct {
 	// RestoreBytes is the size of the sealed restore record, 0 when the mark
 	// restores from the image alone.
 	RestoreBytes int
+	// PSNR (dB) and SSIM of Marked against the original, as the embedder's
+	// quality gate measured them.
+	PSNR, SSIM float64
 }
 
 // Protect marks, compresses, encrypts and seals one image.
@@ -295,7 +333,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	body, err := Encipher(scheme, mark.Image, kbio)
+	body, err := s.scratch.encipher(scheme, mark.Image, kbio)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +369,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 		Signed:        im.Signed,
 		Photometric:   string(im.Photometric),
 		Restore:       mark.Restore,
-		PixelSHA256:   sha256.Sum256(im.RawBytes()),
+		PixelSHA256:   pixelSHA256(im),
 		Body:          body,
 	}
 	c.ContainerFormat = uplink.ContainerPNG
@@ -343,14 +381,19 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Protected{Envelope: env, Header: h, Marked: mark.Image, Payload: payload, BodyBytes: len(body), RestoreBytes: len(mark.Restore)}, nil
+	return &Protected{Envelope: env, Header: h, Marked: mark.Image, Payload: payload, BodyBytes: len(body), RestoreBytes: len(mark.Restore),
+		PSNR: mark.PSNR, SSIM: mark.SSIM}, nil
 }
 
-// Opener recovers envelopes at the hub.
+// Opener recovers envelopes at the hub. Like a Sealer it keeps its
+// decoder's buffers between envelopes and is not safe for concurrent use:
+// one Opener per goroutine.
 type Opener struct {
 	Hub    uplink.HubPrivateKey
 	Trust  uplink.Trust
 	Limits uplink.Limits
+
+	dec huffman.Decoder
 }
 
 // Recovered is an opened, verified and restored envelope.
@@ -383,7 +426,8 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 		BitsAllocated: c.BitsAllocated, BitsStored: c.BitsStored, Signed: c.Signed,
 		Photometric: medimg.Photometric(c.Photometric),
 	}
-	marked, err := Decipher(h.Scheme, c.Body, c.KBio, want)
+	bodyBytes := len(c.Body)
+	marked, err := decipher(&o.dec, h.Scheme, c.Body, c.KBio, want)
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +447,11 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 		Header: h, Image: orig, Marked: marked,
 		Payload: payload, PayloadRef: c.PayloadRef, ClinicianID: c.ClinicianID,
 		BER: BitErrorRate(c.PayloadRef, payload), NC: NormalizedCorrelation(c.PayloadRef, payload),
-		BodyBytes: len(c.Body),
+		BodyBytes: bodyBytes,
 	}
 	p, err := ParsePayload(payload)
 	if err != nil {
-		return nil, fmt.Errorf("protect: extracted payload: %w", err)
+		return nil, integrity(ErrPayloadCRC, fmt.Errorf("protect: extracted payload: %w", err))
 	}
 	if p.ClinicianID != c.ClinicianID {
 		return nil, fmt.Errorf("protect: image marked for clinician %q, sealed for %q", p.ClinicianID, c.ClinicianID)
@@ -417,13 +461,13 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(k, c.KBio) != 1 {
-		return nil, errors.New("protect: the features hidden in the image do not derive the sealed key")
+		return nil, integrity(ErrKeyMismatch, errors.New("protect: the features hidden in the image do not derive the sealed key"))
 	}
 	r.FeatureCode = p.Code
-	sum := sha256.Sum256(orig.RawBytes())
+	sum := pixelSHA256(orig)
 	r.Exact = subtle.ConstantTimeCompare(sum[:], c.PixelSHA256[:]) == 1
 	if !r.Exact {
-		return r, errors.New("protect: restored pixels differ from the original (SHA-256 mismatch)")
+		return nil, integrity(ErrPixelSHA256, nil)
 	}
 	switch c.ContainerFormat {
 	case uplink.ContainerDICOM:

@@ -20,18 +20,26 @@ func MSE(a, b *medimg.Image) float64 {
 	if !comparable(a, b) {
 		return math.NaN()
 	}
+	return float64(sumSquares(a.Pix, b.Pix)) / float64(len(a.Pix))
+}
+
+func sumSquares(a, b []int32) uint64 {
 	var s uint64
-	for i, v := range a.Pix {
-		d := int64(v) - int64(b.Pix[i])
+	b = b[:len(a)]
+	for i, v := range a {
+		d := int64(v) - int64(b[i])
 		s += uint64(d * d)
 	}
-	return float64(s) / float64(len(a.Pix))
+	return s
 }
 
 // PSNR is 10·log10(peak²/MSE) in dB with peak = 2^(bits stored) − 1: +Inf for
 // identical images, NaN when they cannot be compared.
 func PSNR(a, b *medimg.Image) float64 {
-	mse := MSE(a, b)
+	return psnr(a, MSE(a, b))
+}
+
+func psnr(a *medimg.Image, mse float64) float64 {
 	if math.IsNaN(mse) {
 		return mse
 	}
@@ -42,104 +50,173 @@ func PSNR(a, b *medimg.Image) float64 {
 	return 10 * math.Log10(p*p/mse)
 }
 
+// Measure returns PSNR and SSIM together, as PSNR and SSIM would.
+func Measure(a, b *medimg.Image) (psnrDB, ssim float64) {
+	return PSNR(a, b), SSIM(a, b)
+}
+
 const (
 	window = 11
+	half   = window / 2
 	sigma  = 1.5
+	// tile is the side of the blocks of window centres SSIM evaluates
+	// together; a block none of whose windows holds a changed sample is
+	// exactly 1 and is skipped.
+	tile = 8
 )
 
 // SSIM is the mean structural similarity of a and b (see the package
 // comment), 1 for identical images, NaN when they cannot be compared.
+//
+// A window in which a and b agree sample for sample has SSIM exactly 1 (the
+// two means, variances and the covariance are the same floats, and the
+// formula's numerator and denominator then agree bit for bit), so only the
+// windows that hold a changed sample are computed, block by block, and the
+// memory is a few blocks' worth whatever the image size. A marked image
+// differs from its original in a small share of its samples, so the gate
+// costs little more than comparing the two.
 func SSIM(a, b *medimg.Image) float64 {
 	if !comparable(a, b) {
 		return math.NaN()
 	}
-	var kernel [window]float64
-	for i := range kernel {
-		d := float64(i - window/2)
-		kernel[i] = math.Exp(-d * d / (2 * sigma * sigma))
-	}
-	peak := a.Peak()
-	c1 := (0.01 * peak) * (0.01 * peak)
-	c2 := (0.03 * peak) * (0.03 * peak)
+	var s ssimState
+	s.init(a)
 	w, h, ch := a.Width, a.Height, a.Channels
-	plane := w * h
-	// Five filtered maps: μx, μy, E[x²], E[y²], E[xy].
-	in := make([][]float64, 5)
-	tmp := make([][]float64, 5)
-	out := make([][]float64, 5)
-	for j := range in {
-		in[j] = make([]float64, plane)
-		tmp[j] = make([]float64, plane)
-		out[j] = make([]float64, plane)
-	}
-	wsum := make([]float64, plane)
-	// The weight of the part of the window inside the image: the same for
-	// every plane.
-	for y := range h {
-		for x := range w {
-			var sy, sx float64
-			for k := -window / 2; k <= window/2; k++ {
-				if yy := y + k; yy >= 0 && yy < h {
-					sy += kernel[k+window/2]
-				}
-				if xx := x + k; xx >= 0 && xx < w {
-					sx += kernel[k+window/2]
+	tw, th := (w+tile-1)/tile, (h+tile-1)/tile
+	dirty := make([]bool, ch*tw*th)
+	var total float64
+	unchanged := 0
+	fs := w * h * ch
+	for f := range a.Frames {
+		base := f * fs
+		pa, pb := a.Pix[base:base+fs], b.Pix[base:base+fs]
+		clear(dirty)
+		for i, v := range pa {
+			if v == pb[i] {
+				continue
+			}
+			c, q := i%ch, i/ch
+			x, y := q%w, q/w
+			// Every window centre within half of (x, y) sees the change.
+			d := dirty[c*tw*th:]
+			for ty := max(0, y-half) / tile; ty <= min(h-1, y+half)/tile; ty++ {
+				for tx := max(0, x-half) / tile; tx <= min(w-1, x+half)/tile; tx++ {
+					d[ty*tw+tx] = true
 				}
 			}
-			wsum[y*w+x] = sx * sy
+		}
+		for c := range ch {
+			d := dirty[c*tw*th:]
+			for ty := range th {
+				for tx := range tw {
+					x0, y0 := tx*tile, ty*tile
+					x1, y1 := min(x0+tile, w), min(y0+tile, h)
+					if !d[ty*tw+tx] {
+						unchanged += (x1 - x0) * (y1 - y0)
+						continue
+					}
+					total += s.block(a.Pix, b.Pix, base, c, x0, y0, x1, y1)
+				}
+			}
+		}
+	}
+	return (total + float64(unchanged)) / float64(a.Frames*ch*w*h)
+}
+
+// ssimState holds the kernel, the border weights and one block's scratch.
+type ssimState struct {
+	kernel   [window]float64
+	c1, c2   float64
+	w, h, ch int
+	wx, wy   []float64 // weight of the window's taps inside the image, per column and row
+	tmp      [5][]float64
+}
+
+func (s *ssimState) init(a *medimg.Image) {
+	for i := range s.kernel {
+		d := float64(i - half)
+		s.kernel[i] = math.Exp(-d * d / (2 * sigma * sigma))
+	}
+	peak := a.Peak()
+	s.c1 = (0.01 * peak) * (0.01 * peak)
+	s.c2 = (0.03 * peak) * (0.03 * peak)
+	s.w, s.h, s.ch = a.Width, a.Height, a.Channels
+	s.wx = edgeWeights(&s.kernel, s.w)
+	s.wy = edgeWeights(&s.kernel, s.h)
+	for j := range s.tmp {
+		s.tmp[j] = make([]float64, (tile+2*half)*tile)
+	}
+}
+
+// edgeWeights is, for each coordinate, the sum of the kernel taps that fall
+// inside [0, n).
+func edgeWeights(k *[window]float64, n int) []float64 {
+	out := make([]float64, n)
+	for x := range n {
+		var sx float64
+		for j := -half; j <= half; j++ {
+			if xx := x + j; xx >= 0 && xx < n {
+				sx += k[j+half]
+			}
+		}
+		out[x] = sx
+	}
+	return out
+}
+
+// block sums SSIM over the window centres [x0, x1) × [y0, y1) of the plane
+// at base, channel c: rows are filtered first, then columns, with taps
+// outside the image skipped, in the order a whole-image separable filter
+// takes them, so each centre's value is the one that filter gives.
+func (s *ssimState) block(a, b []int32, base, c, x0, y0, x1, y1 int) float64 {
+	w, h, ch := s.w, s.h, s.ch
+	k := &s.kernel
+	ry0, ry1 := max(0, y0-half), min(h, y1+half)
+	bw := x1 - x0
+	for y := ry0; y < ry1; y++ {
+		row := base + y*w*ch + c
+		o := (y - ry0) * bw
+		for x := x0; x < x1; x++ {
+			var s0, s1, s2, s3, s4 float64
+			for j := -half; j <= half; j++ {
+				xx := x + j
+				if xx < 0 || xx >= w {
+					continue
+				}
+				va, vb := float64(a[row+xx*ch]), float64(b[row+xx*ch])
+				kj := k[j+half]
+				s0 += kj * va
+				s1 += kj * vb
+				s2 += kj * (va * va)
+				s3 += kj * (vb * vb)
+				s4 += kj * (va * vb)
+			}
+			q := o + x - x0
+			s.tmp[0][q], s.tmp[1][q], s.tmp[2][q], s.tmp[3][q], s.tmp[4][q] = s0, s1, s2, s3, s4
 		}
 	}
 	var total float64
-	for f := range a.Frames {
-		for c := range ch {
-			for y := range h {
-				for x := range w {
-					i := ((f*h+y)*w+x)*ch + c
-					va, vb := float64(a.Pix[i]), float64(b.Pix[i])
-					q := y*w + x
-					in[0][q], in[1][q] = va, vb
-					in[2][q], in[3][q], in[4][q] = va*va, vb*vb, va*vb
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			var m [5]float64
+			for j := -half; j <= half; j++ {
+				yy := y + j
+				if yy < 0 || yy >= h {
+					continue
+				}
+				q := (yy-ry0)*bw + x - x0
+				kj := k[j+half]
+				for t := range m {
+					m[t] += kj * s.tmp[t][q]
 				}
 			}
-			for j := range in {
-				blur(in[j], tmp[j], out[j], w, h, &kernel)
-			}
-			for q := range plane {
-				n := wsum[q]
-				mx, my := out[0][q]/n, out[1][q]/n
-				vx := out[2][q]/n - mx*mx
-				vy := out[3][q]/n - my*my
-				cxy := out[4][q]/n - mx*my
-				total += ((2*mx*my + c1) * (2*cxy + c2)) / ((mx*mx + my*my + c1) * (vx + vy + c2))
-			}
+			n := s.wx[x] * s.wy[y]
+			mx, my := m[0]/n, m[1]/n
+			vx := m[2]/n - mx*mx
+			vy := m[3]/n - my*my
+			cxy := m[4]/n - mx*my
+			total += ((2*mx*my + s.c1) * (2*cxy + s.c2)) / ((mx*mx + my*my + s.c1) * (vx + vy + s.c2))
 		}
 	}
-	return total / float64(a.Frames*ch*plane)
-}
-
-// blur filters src with the separable kernel, rows then columns, skipping
-// taps outside the image.
-func blur(src, tmp, dst []float64, w, h int, kernel *[window]float64) {
-	for y := range h {
-		for x := range w {
-			var s float64
-			for k := -window / 2; k <= window/2; k++ {
-				if xx := x + k; xx >= 0 && xx < w {
-					s += kernel[k+window/2] * src[y*w+xx]
-				}
-			}
-			tmp[y*w+x] = s
-		}
-	}
-	for y := range h {
-		for x := range w {
-			var s float64
-			for k := -window / 2; k <= window/2; k++ {
-				if yy := y + k; yy >= 0 && yy < h {
-					s += kernel[k+window/2] * tmp[yy*w+x]
-				}
-			}
-			dst[y*w+x] = s
-		}
-	}
+	return total
 }
