@@ -99,11 +99,11 @@ func OpenStoreKey(dir, keyPath string) (*Store, error) {
 	if err := checkLegacyKey(dir); err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("biometric: no store folder %s (enroll a clinician or run eval-biometrics --store first)", dir)
-	}
 	if _, err := os.Lstat(keyPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("biometric: no store key at %s (enroll a clinician or run eval-biometrics --store first)", keyPath)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("biometric: no store folder %s (enroll a clinician or run eval-biometrics --store first)", dir)
 	}
 	key, err := fsutil.ReadPrivate(keyPath, 64)
 	if err != nil {

@@ -36,11 +36,11 @@ const (
 	plainHeaderV1 = 4 + 2 + 1 + 1 + 32
 	plainMagic    = "EBT2"
 	plainHeader   = plainHeaderV1 + SecretSize + 4
-	sealMagic   = "EBTS"
-	sealVersion = 1
-	sealHeader  = 4 + 1
-	nonceSize   = 12
-	tagSize     = 16
+	sealMagic     = "EBTS"
+	sealVersion   = 1
+	sealHeader    = 4 + 1
+	nonceSize     = 12
+	tagSize       = 16
 	// maxPlain is the largest plaintext a valid header can declare.
 	maxPlain = plainHeader + 4*MaxDim*MaxPrints
 	// MaxTemplateFile bounds what is read of a template file.

@@ -7,16 +7,16 @@ import (
 
 // The appliance's per-image cost: a 512×512 12-of-16-bit image (the size of
 // a CT slice), protected on the device and recovered at the hub.
-func benchmarkImage() (*Request, int) {
+func benchmarkImage(b testing.TB) (*Request, int) {
 	im := synthetic(512, 512, 12, false, 1, 42)
-	return &Request{Image: im, Features: testFeatures(1), ClinicianID: "bench"}, im.RawSize()
+	return &Request{Image: im, Identity: testIdentity(b, 1, "bench")}, im.RawSize()
 }
 
 func BenchmarkProtect512x512x16(b *testing.B) {
 	for _, scheme := range []string{SchemeV1, SchemePaper} {
 		b.Run(scheme, func(b *testing.B) {
 			f := newFixture(b)
-			req, raw := benchmarkImage()
+			req, raw := benchmarkImage(b)
 			req.Scheme = scheme
 			b.SetBytes(int64(raw))
 			b.ReportAllocs()
@@ -33,7 +33,7 @@ func BenchmarkRecover512x512x16(b *testing.B) {
 	for _, scheme := range []string{SchemeV1, SchemePaper} {
 		b.Run(scheme, func(b *testing.B) {
 			f := newFixture(b)
-			req, raw := benchmarkImage()
+			req, raw := benchmarkImage(b)
 			req.Scheme = scheme
 			p, err := f.sealer.Protect(context.Background(), req)
 			if err != nil {
