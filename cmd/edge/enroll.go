@@ -362,7 +362,7 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *plotOut != "" {
-		if err := fsutil.WriteFile(*plotOut, 0o644, func(w io.Writer) error { return biometric.WritePNG(w, r) }); err != nil {
+		if err := fsutil.WriteFile(*plotOut, 0o600, func(w io.Writer) error { return biometric.WritePNG(w, r) }); err != nil {
 			return err
 		}
 	}
