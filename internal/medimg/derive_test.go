@@ -162,3 +162,31 @@ func TestNewUID(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDerive: Derive reads the head of a DICOM file from outside; whatever
+// decodes derives without panicking, and the derived head still describes
+// the same pixels.
+func FuzzDerive(f *testing.F) {
+	ents, _ := os.ReadDir("testdata")
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".dcm") {
+			if b, err := os.ReadFile(filepath.Join("testdata", e.Name())); err == nil && len(b) < 1<<16 {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		im, c, err := Decode(b)
+		if err != nil || c.Format != FormatDICOM {
+			return
+		}
+		d, _, err := Derive(c, "", nil)
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, im, d); err != nil {
+			t.Fatalf("derived container does not encode the image: %v", err)
+		}
+	})
+}
