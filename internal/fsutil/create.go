@@ -25,13 +25,14 @@ func writeTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (tmp
 	if err != nil {
 		return "", fmt.Errorf("fsutil: create temporary file for %s: %w", path, err)
 	}
-	tmp = f.Name()
+	name := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(name)
 		}
 	}()
+	tmp = name
 	if err = f.Chmod(perm); err != nil {
 		return "", fmt.Errorf("fsutil: chmod %s: %w", tmp, err)
 	}
