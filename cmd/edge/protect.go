@@ -195,7 +195,7 @@ func runProtect(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &protect.Sealer{Hub: hub, Device: dev}
+	s := &protect.Sealer{Hub: hub, Device: dev, RequireVerified: !*unverified}
 	p, err := s.Protect(ctx, &protect.Request{Image: im, Container: c, Identity: ident, Scheme: *scheme})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)

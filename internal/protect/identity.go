@@ -31,15 +31,22 @@ func (e *ClinicianError) Error() string {
 // or one not in Opener.Models, unless Opener.AllowUnverified.
 var ErrUnverifiedModel = errors.New("protect: envelope's features come from no accepted model")
 
+// ErrUnverifiedIdentity is wrapped by Protect, when the Sealer requires a
+// verified clinician, for an identity that no login made.
+var ErrUnverifiedIdentity = errors.New("protect: the clinician was not verified on this device")
+
 // ErrNoIdentity is returned by Protect for a request without a clinician.
 var ErrNoIdentity = errors.New("protect: no clinician identity: a clinician must log in (or, for tests and evaluation, give a file identity)")
 
 // identityParts is what Protect needs of the clinician for one image: the
 // payload to hide (protected template and id) and the input keying
 // material of K_bio.
-func identityParts(id *biometric.Identity) (payload, ikm []byte, err error) {
+func identityParts(id *biometric.Identity, requireVerified bool) (payload, ikm []byte, err error) {
 	if id == nil {
 		return nil, nil, ErrNoIdentity
+	}
+	if requireVerified && !id.Verified() {
+		return nil, nil, fmt.Errorf("%w: %q comes from a feature file, not a fingerprint login on this device", ErrUnverifiedIdentity, id.ClinicianID())
 	}
 	if err := biometric.ValidateID(id.ClinicianID()); err != nil {
 		return nil, nil, fmt.Errorf("protect: %w", err)

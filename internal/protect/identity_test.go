@@ -29,6 +29,11 @@ func TestOpenerModelPolicy(t *testing.T) {
 	if _, err := f.opener.Recover(ctx, p.Envelope); err != nil {
 		t.Errorf("with AllowUnverified: %v", err)
 	}
+	strictSealer := *f.sealer
+	strictSealer.RequireVerified = true
+	if _, err := strictSealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 9), Identity: testIdentity(t, 1, "a")}); !errors.Is(err, ErrUnverifiedIdentity) {
+		t.Errorf("a sealer that requires a login took a file identity: %v", err)
+	}
 }
 
 // TestOpenerVerifiesClinician: with a registry, Recover checks the image's

@@ -242,6 +242,9 @@ type Sealer struct {
 	Rand io.Reader
 	// Now stamps the header; nil means time.Now.
 	Now func() time.Time
+	// RequireVerified refuses an Identity that no fingerprint login on
+	// this device made (a feature file's): what the appliance sets.
+	RequireVerified bool
 }
 
 // Protected is what Protect made, with what the reports need.
@@ -273,7 +276,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("protect: %w", err)
 	}
-	payload, ikm, err := identityParts(req.Identity)
+	payload, ikm, err := identityParts(req.Identity, s.RequireVerified)
 	if err != nil {
 		return nil, err
 	}
