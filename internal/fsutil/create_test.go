@@ -13,7 +13,9 @@ import (
 
 func TestWriteNewRefusesExisting(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
-	w := func(s string) error { return WriteNew(p, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, s); return err }) }
+	w := func(s string) error {
+		return WriteNew(p, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, s); return err })
+	}
 	if err := w("first"); err != nil {
 		t.Fatal(err)
 	}
