@@ -28,7 +28,9 @@ else
 	echo "demo: no real prints here; using a SYNTHETIC fingerprint drawn by edge synth-print"
 fi
 
-"$edge" keys init --dir "$out/keys"
+# The hub's keys and the device's are made apart: hub.key never goes onto a device.
+"$edge" keys init --hub "$out/keys/hub"
+"$edge" keys init --device "$out/keys/device" --hub-pub "$out/keys/hub/hub.pub"
 
 if [ ! -f models/resnet152-int8.onnx ]; then
 	echo "demo: building the int8 ResNet152 (deterministic weights; once)"
@@ -44,15 +46,18 @@ for img in "$images"/*; do
 	ext=${name##*.}
 	for scheme in v1 paper; do
 		env=$out/images/$name.$scheme.edge
-		if ! "$edge" protect --image "$img" --features "$out/features/clinician.f32" --hub-pub "$out/keys/hub.pub" \
-			--device-key "$out/keys/device.key" --out "$env" --scheme "$scheme" --clinician demo-clinician \
+		# Features from a file are sealed unverified (zero model hash); the demo's
+		# hub accepts them with --allow-unverified, a hub in service would not.
+		if ! "$edge" protect --image "$img" --features "$out/features/clinician.f32" --unverified \
+			--hub-pub "$out/keys/device/hub.pub" --device-key "$out/keys/device/device.key" \
+			--out "$env" --scheme "$scheme" --clinician demo-clinician \
 			--report-json "$env.protect.json" >/dev/null 2>"$out/err"; then
 			echo "  $name ($scheme): not protected: $(cat "$out/err")"
 			continue
 		fi
 		restored=$out/images/$name.$scheme.restored.$ext
-		"$edge" recover --in "$env" --hub-key "$out/keys/hub.key" --device-pub "$out/keys/device.pub" \
-			--out "$restored" --report-json "$env.recover.json"
+		"$edge" recover --in "$env" --hub-key "$out/keys/hub/hub.key" --device-pub "$out/keys/device/device.pub" \
+			--allow-unverified --out "$restored" --report-json "$env.recover.json"
 		if [ "$ext" = dcm ]; then
 			if cmp -s "$img" "$restored"; then echo "  $name ($scheme): restored DICOM identical to the original file"; else
 				echo "  $name ($scheme): RESTORED FILE DIFFERS"; status=1; fi

@@ -87,10 +87,13 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "enroll")
 	id := fs.String("id", "", "clinician id: 1..64 characters from [A-Za-z0-9._-]")
 	store := fs.String("store", "", "template store folder (made on first use, with its key)")
-	replace := fs.Bool("replace", false, "replace the clinician's existing template")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
+	replace := fs.Bool("replace", false, "replace the clinician's existing template (a new secret: their old protected templates stop matching)")
+	regOut := fs.String("registration-out", "", "write the clinician's registration for the hub here (protected template, mode 0600)")
+	force := fs.Bool("force", false, "replace an existing --registration-out file")
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: edge enroll --id ID --store DIR [--replace] [--model M] [--ort-lib P] FP1 FP2 [FP3…]")
+		fmt.Fprintln(e.stderr, "usage: edge enroll --id ID --store DIR [--store-key K] [--replace] [--registration-out F] [--model M] [--ort-lib P] FP1 FP2 [FP3…]")
 		fs.PrintDefaults()
 	}
 	prints, err := parseWithPrints(fs, args)
@@ -106,7 +109,10 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	if err := biometric.ValidateID(*id); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	st, err := biometric.CreateStore(*store)
+	if err := checkOutputs(*force, nil, []pathFlag{{"registration-out", *regOut}}); err != nil {
+		return err
+	}
+	st, err := biometric.CreateStoreKey(*store, *storeKey)
 	if err != nil {
 		return err
 	}
@@ -138,6 +144,9 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	if err := st.Save(*id, tmpl, *replace); err != nil {
 		return err
 	}
+	if err := writeRegistration(st, *id, *regOut, *force); err != nil {
+		return err
+	}
 	parts := make([]string, len(scores))
 	for i, s := range scores {
 		parts[i] = fmt.Sprintf("%.6f", s)
@@ -150,6 +159,7 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "verify")
 	id := fs.String("id", "", "clinician id to verify")
 	store := fs.String("store", "", "template store folder")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
 	asJSON := fs.Bool("json", false, "answer in JSON")
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
@@ -167,7 +177,7 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	if len(prints) != 1 {
 		return fmt.Errorf("%w: verify takes one print, got %d", errUsage, len(prints))
 	}
-	st, err := biometric.OpenStore(*store)
+	st, err := biometric.OpenStoreKey(*store, *storeKey)
 	if err != nil {
 		return err
 	}
@@ -226,6 +236,7 @@ type identifyAnswer struct {
 func runIdentify(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "identify")
 	store := fs.String("store", "", "template store folder")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
 	asJSON := fs.Bool("json", false, "answer in JSON")
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
@@ -243,7 +254,7 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 	if len(prints) != 1 {
 		return fmt.Errorf("%w: identify takes one print, got %d", errUsage, len(prints))
 	}
-	st, err := biometric.OpenStore(*store)
+	st, err := biometric.OpenStoreKey(*store, *storeKey)
 	if err != nil {
 		return err
 	}
@@ -306,7 +317,8 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 	plotOut := fs.String("plot", "", "draw the ROC curve into this PNG file")
 	enroll := fs.Int("enroll", 3, "impressions of each finger to enroll; the rest are probes")
 	targetFAR := fs.Float64("target-far", 0, "operating threshold at this FAR instead of the EER point")
-	store := fs.String("store", "", "keep the measured calibration (standardisation and threshold) in this template store")
+	store := fs.String("store", "", "keep the measured calibration (standardisation and thresholds) in this template store")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
 	raw := fs.Bool("raw", false, "score raw cosine of unit-length features, without standardising them")
 	inf := addInferFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -350,7 +362,7 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *plotOut != "" {
-		if err := fsutil.WriteFile(*plotOut, 0o644, func(w io.Writer) error { return biometric.WritePNG(w, r) }); err != nil {
+		if err := fsutil.WriteFile(*plotOut, 0o600, func(w io.Writer) error { return biometric.WritePNG(w, r) }); err != nil {
 			return err
 		}
 	}
@@ -361,8 +373,15 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d fingers, enroll %d: %d genuine, %d impostor scores (%s)\n", r.Fingers, r.Enroll, len(r.Genuine), len(r.Impostor), scoring)
 	fmt.Fprintf(e.stdout, "EER %.2f%% at threshold %.6f (FAR %.2f%%, FRR %.2f%%), AUC %.4f\n", 100*r.EER, r.EERPoint.Threshold, 100*r.EERPoint.FAR, 100*r.EERPoint.FRR, r.AUC)
 	fmt.Fprintf(e.stdout, "operating point (%s): threshold %.6f, FAR %.2f%%, FRR %.2f%%\n", r.Rule, r.Operating.Threshold, 100*r.Operating.FAR, 100*r.Operating.FRR)
+	if c := r.Codes; c != nil {
+		for _, k := range []biometric.CodeScores{c.Raw, c.Protected} {
+			fmt.Fprintf(e.stdout, "%s (Hamming): EER %.2f%%, AUC %.4f, threshold distance %.4f (FAR %.2f%%, FRR %.2f%%)\n",
+				k.Kind, 100*k.EER, k.AUC, k.Threshold, 100*k.FAR, 100*k.FRR)
+		}
+		fmt.Fprintf(e.stdout, "revoked: %d of %d genuine protected templates still match after a new secret\n", c.Revoked, c.RevokedTried)
+	}
 	if *store != "" {
-		st, err := biometric.CreateStore(*store)
+		st, err := biometric.CreateStoreKey(*store, *storeKey)
 		if err != nil {
 			return err
 		}
@@ -371,5 +390,54 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "calibration kept in %s\n", *store)
 	}
+	return nil
+}
+
+// writeRegistration writes the hub's registration of id, when asked.
+func writeRegistration(st *biometric.Store, id, path string, force bool) error {
+	if path == "" {
+		return nil
+	}
+	reg, err := st.Registration(id)
+	if err != nil {
+		return err
+	}
+	return biometric.WriteRegistration(path, reg, force)
+}
+
+// runRevoke gives a clinician's template a new secret: every image marked
+// under the old one stops matching their registration at the hub once the
+// new registration is there.
+func runRevoke(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "revoke")
+	id := fs.String("id", "", "clinician id")
+	store := fs.String("store", "", "template store folder")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
+	regOut := fs.String("registration-out", "", "write the new registration for the hub here (mode 0600)")
+	force := fs.Bool("force", false, "replace an existing --registration-out file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "id", "store", "registration-out"); err != nil {
+		return err
+	}
+	if err := checkOutputs(*force, nil, []pathFlag{{"registration-out", *regOut}}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := biometric.OpenStoreKey(*store, *storeKey)
+	if err != nil {
+		return err
+	}
+	t, err := st.Revoke(*id)
+	if err != nil {
+		return err
+	}
+	if err := writeRegistration(st, *id, *regOut, *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "revoked %s: new secret, generation %d; registration in %s\n", *id, t.Generation, *regOut)
 	return nil
 }

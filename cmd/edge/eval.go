@@ -87,7 +87,7 @@ func runEval(ctx context.Context, e env, args []string) error {
 	}{rs, skipped, sums}); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(*mdOut, 0o644, func(w io.Writer) error {
+	if err := fsutil.WriteFile(*mdOut, 0o600, func(w io.Writer) error {
 		if len(skipped) > 0 {
 			fmt.Fprintf(w, "Skipped: %s\n\n", strings.Join(skipped, "; "))
 		}

@@ -87,14 +87,3 @@ func featuresOfPrints(ctx context.Context, e env, dir string, f inferFlags) ([][
 	}
 	return out, nil
 }
-
-// fingerprintFeatures runs the model on one print.
-func fingerprintFeatures(ctx context.Context, e env, path string, f inferFlags) ([]float32, [32]byte, error) {
-	x, err := f.open(ctx, e)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	defer x.Close()
-	v, err := x.FeaturesFile(ctx, path)
-	return v, x.ModelHash(), err
-}

@@ -29,7 +29,7 @@ type command struct {
 // commands lists the subcommands in the order "edge help" prints them.
 func commands() []command {
 	return []command{
-		{"keys", "keys init --dir DIR: make hub and device key pairs", runKeys},
+		{"keys", "keys init --hub DIR | --device DIR [--hub-pub P]: make the hub's or a device's key pair, apart", runKeys},
 		{"protect", "mark, compress, encrypt and seal an image", runProtect},
 		{"recover", "open an envelope and restore the original image", runRecover},
 		{"eval", "measure quality, compression and cipher strength over a folder of images", runEval},
@@ -40,6 +40,8 @@ func commands() []command {
 		{"enroll", "enroll --id ID --store DIR FP1 FP2 FP3…: store a clinician's encrypted fingerprint template", runEnroll},
 		{"verify", "verify --id ID --store DIR FP: is this the clinician? (exit 0 match, 1 no match)", runVerify},
 		{"identify", "identify --store DIR FP: which enrolled clinician is this? (exit 0 match, 1 no match)", runIdentify},
+		{"revoke", "revoke --id ID --store DIR --registration-out F: a new template secret; old images stop matching", runRevoke},
+		{"registry", "registry add --registry DIR F… | registry revoke --registry DIR --id ID: the hub's protected templates", runRegistry},
 		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 		{"sensor", "fingerprint sensor: list, info, capture, led, enroll, login, simulate", runSensor},

@@ -37,6 +37,15 @@ type Calibration struct {
 	// means raw cosine.
 	Centre []float32 `json:"centre,omitempty"`
 	Scale  []float32 `json:"scale,omitempty"`
+	// Version counts the calibrations saved into a store. The store keeps
+	// the last one beside its key and refuses an older file, so a copy of
+	// an earlier calibration (with its valid MAC and, say, a lower
+	// threshold) cannot be put back.
+	Version uint64 `json:"version"`
+	// ProtectedThreshold is the decision threshold on the protected
+	// templates' Hamming distance, measured with the same prints; the
+	// hub's registry applies it. 0 when not measured.
+	ProtectedThreshold float64 `json:"protected_threshold,omitempty"`
 }
 
 // scaleFloor is the smallest Scale as a share of the mean spread: a
@@ -98,6 +107,9 @@ func (c *Calibration) FitStandardisation(cohort [][]float32) error {
 func (c *Calibration) check() error {
 	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) {
 		return fmt.Errorf("biometric: threshold %v is not a number", c.Threshold)
+	}
+	if !(c.ProtectedThreshold >= 0 && c.ProtectedThreshold < 0.5) {
+		return fmt.Errorf("biometric: protected-template threshold %v, want [0, 0.5)", c.ProtectedThreshold)
 	}
 	if len(c.Centre) != len(c.Scale) {
 		return fmt.Errorf("biometric: calibration has %d centre and %d scale values", len(c.Centre), len(c.Scale))
@@ -161,23 +173,69 @@ func (s *Store) calibrationMAC(c *Calibration) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
+// versionPath is the calibration counter's file, beside the store key and
+// so out of reach of whoever may only write the store's folder.
+func (s *Store) versionPath() string { return s.keyPath + ".calver" }
+
+func (s *Store) versionMAC(v uint64) []byte {
+	m := hmac.New(sha256.New, s.key)
+	fmt.Fprintf(m, "edge biometric calibration version %d", v)
+	return m.Sum(nil)
+}
+
+// calibrationFloor is the version of the last calibration saved; 0 when
+// none was.
+func (s *Store) calibrationFloor() (uint64, error) {
+	p := s.versionPath()
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	b, err := fsutil.ReadPrivate(p, 256)
+	if err != nil {
+		return 0, fmt.Errorf("biometric: calibration version: %w", err)
+	}
+	var v uint64
+	var mac string
+	if _, err := fmt.Sscanf(string(b), "%d %s\n", &v, &mac); err != nil {
+		return 0, fmt.Errorf("biometric: calibration version %s: %w", p, err)
+	}
+	got, err := hex.DecodeString(mac)
+	if err != nil || !hmac.Equal(got, s.versionMAC(v)) {
+		return 0, fmt.Errorf("biometric: calibration version %s does not carry this store's MAC", p)
+	}
+	return v, nil
+}
+
 // SaveCalibration writes the calibration into the store, authenticated under
-// the store key.
+// the store key, with the next version number (which it sets in c).
 func (s *Store) SaveCalibration(c *Calibration) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	mac, err := s.calibrationMAC(c)
-	if err != nil {
-		return err
-	}
-	out, err := json.Marshal(calibrationJSON{*c, hex.EncodeToString(mac)})
-	if err != nil {
-		return fmt.Errorf("biometric: encode calibration: %w", err)
-	}
-	return fsutil.WriteFile(filepath.Join(s.dir, calibrationName), 0o600, func(w io.Writer) error {
-		_, err := w.Write(append(out, '\n'))
-		return err
+	return s.locked(func() error {
+		floor, err := s.calibrationFloor()
+		if err != nil {
+			return err
+		}
+		c.Version = floor + 1
+		mac, err := s.calibrationMAC(c)
+		if err != nil {
+			return err
+		}
+		out, err := json.Marshal(calibrationJSON{*c, hex.EncodeToString(mac)})
+		if err != nil {
+			return fmt.Errorf("biometric: encode calibration: %w", err)
+		}
+		if err := fsutil.WriteFile(filepath.Join(s.dir, calibrationName), 0o600, func(w io.Writer) error {
+			_, err := w.Write(append(out, '\n'))
+			return err
+		}); err != nil {
+			return err
+		}
+		return fsutil.WriteFile(s.versionPath(), 0o600, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "%d %x\n", c.Version, s.versionMAC(c.Version))
+			return err
+		})
 	})
 }
 
@@ -220,6 +278,13 @@ func (s *Store) Calibration(model [32]byte) (*Calibration, error) {
 	got, err := hex.DecodeString(f.MAC)
 	if err != nil || !hmac.Equal(got, mac) {
 		return nil, fmt.Errorf("biometric: calibration %s does not carry this store's MAC (edited, or from another store)", path)
+	}
+	floor, err := s.calibrationFloor()
+	if err != nil {
+		return nil, err
+	}
+	if f.Version < floor {
+		return nil, fmt.Errorf("biometric: calibration %s is version %d, older than the store's last (%d): an earlier calibration was put back", path, f.Version, floor)
 	}
 	if want := hex.EncodeToString(model[:]); f.Model != want {
 		return nil, fmt.Errorf("biometric: calibration %s was measured on model %.16s…, the extractor runs %.16s…: measure again with edge eval-biometrics --store", path, f.Model, want)

@@ -34,9 +34,11 @@
 // impressions against every template (genuine: same finger, impostor: another
 // finger) and keeps the centre, the scale and the threshold at the
 // equal-error point (or at a target FAR) in DIR/calibration.json, together
-// with the SHA-256 of the model that produced the scores. The file carries
-// an HMAC-SHA256 under a key derived from the store key, so that lowering the
-// threshold by editing it is detected. Enrollment and verification refuse a
+// with the SHA-256 of the model that produced the scores, and the
+// protected templates' threshold. The file carries an HMAC-SHA256 under a
+// key derived from the store key, so that lowering the threshold by editing
+// it is detected, and a version counter, so that putting an older file back
+// is. Enrollment and verification refuse a
 // calibration or a template made with another model.
 //
 // The EER reported is min over thresholds t of max(FAR(t), FRR(t)): with
@@ -46,12 +48,82 @@
 // distinct scores, plus the lowest score (accept all) and the next float above
 // the highest (reject all).
 //
+// # Protected templates (BioHashing)
+//
+// A fingerprint cannot be revoked, so nothing that leaves the device may be
+// the features or anything computed from them alone. What an image carries
+// and the hub keeps is a protected, cancellable template: BioHashing (Teoh,
+// Ngo, Goh, "BioHashing: two factor authentication featuring fingerprint
+// data and tokenised random numbers", Pattern Recognition 37 (2004)), here
+// with ±1 projections:
+//
+//	z   = the feature vector, unit length, standardised by the calibration
+//	R   = 2048 × len(z) signs from AES-256-CTR under HKDF-SHA256(secret, "edge biohash projection v1")
+//	bit i of the template = [ Σ_j R_ij z_j > 0 ]
+//
+// The secret is 32 random bytes drawn at enrollment and kept only inside
+// the clinician's sealed template in the device's store. The registration
+// the hub keeps is the BioHash of the template's centre (the reference every
+// login score is taken against); an image carries the BioHash of the login
+// probe under the same secret. The hub compares the two by Hamming distance.
+//
+// Why this scheme. Sign random projection is angle-preserving: for a random
+// direction the probability that two vectors' signs differ is θ/π, θ the
+// angle between them, so the Hamming distance between two templates
+// estimates the angle whose cosine is the login score. Recognition from the
+// protected template therefore tracks recognition at the device's login
+// rather than that of a cruder code; "edge eval-biometrics" measures both
+// the protected template and the raw binarised code on the same prints.
+// Only additions of float64 values in a fixed order happen, so the bits are
+// the same on every architecture (golden test).
+//
+// What it protects, and what not:
+//   - Irreversibility without the secret: the hub sees 2048 signs of
+//     projections onto directions it does not know; they do not determine
+//     the features, and a template cannot be turned back into a print.
+//   - Unlinkability and revocation: templates of one finger under two
+//     secrets are as far apart as two different fingers' (distance ≈ 0.5,
+//     measured), so a registry leak does not link a clinician to another
+//     system, and re-enrolling (a new secret, the next Generation) makes
+//     every old image fail verification against the new registration.
+//   - With the secret and a template (a stolen device's store key and
+//     store, plus the hub's registry) an attacker knows which side of 2048
+//     known hyperplanes the clinician's standardised features lie: enough
+//     to search for feature vectors that pass, not to recover the print.
+//     This is the "stolen token" case of the BioHashing literature; the
+//     evaluation's impostor scores are taken in it (every impostor uses the
+//     claimed clinician's secret), so the figures do not rest on the
+//     secret staying secret.
+//
+// K_bio still comes from the features, as in the paper: its keying material
+// is the raw feature code (median-binarised) followed by
+// HKDF-SHA256(secret, "edge K_bio clinician v1"). The secret's part means
+// that the hub, which holds each K_bio and its salt, cannot test a candidate
+// feature code against them.
+//
+// An Identity (Store.Login, on a match only) holds the protected template
+// and the K_bio keying material of one login; it is made once per session
+// and used for every image. FileIdentity makes one from a feature file for
+// tests and the evaluation: its model hash is zero and a hub refuses it
+// unless configured otherwise.
+//
 // # Store layout
 //
-//	DIR/              mode 0700
-//	DIR/store.key     32 random bytes, mode 0600, made on first use
-//	DIR/calibration.json  JSON, mode 0600: threshold, centre, scale, model, mac
-//	DIR/<id>.tmpl     one sealed template per clinician, mode 0600
+//	DIR/                    mode 0700
+//	DIR.key                 the store key: 32 random bytes, mode 0600, made once (link semantics)
+//	DIR.key.calver          the last calibration version, MACed under the store key, mode 0600
+//	DIR/.lock               saves to the store take this lock (flock), one at a time
+//	DIR/calibration.json    JSON, mode 0600: version, thresholds, centre, scale, model, mac
+//	DIR/<id>.tmpl           one sealed template per clinician, mode 0600, created with link semantics
+//
+// The key lives beside the folder, not in it (its path can be chosen):
+// whoever may write the store, to back it up or restore it, does not thereby
+// hold the key that authenticates the calibration. A store that still has
+// DIR/store.key is refused with a message to move it. The calibration's
+// version is one more than the last saved, and a calibration.json older
+// than DIR.key.calver is refused, so an old file with a valid MAC (say, a
+// lower threshold) cannot be put back. Opening a store removes the
+// temporary files a power loss left in it.
 //
 // Clinician ids are 1 to 64 characters from [A-Za-z0-9._-], not starting with
 // '.' or '-', so that an id is always a plain file name in DIR.
@@ -66,9 +138,28 @@
 // bytes, so that a template renamed to another clinician's id does not open.
 // The plaintext, all integers little-endian, is
 //
-//	"EBT1" | dim (uint16, 1..4096) | count (uint8, 1..16) | 0 (uint8)
-//	| model SHA-256 (32 bytes) | count × dim float32 (the enrollment vectors)
+//	"EBT2" | dim (uint16, 1..4096) | count (uint8, 1..16) | 0 (uint8)
+//	| model SHA-256 (32 bytes) | secret (32 bytes) | generation (uint32)
+//	| count × dim float32 (the enrollment vectors)
 //
-// Every float must be finite. The decoder checks the length the header
-// implies against the bytes present before it allocates anything.
+// The first format, "EBT1", has no secret and generation; it still opens,
+// but cannot make a protected template until the clinician is enrolled
+// again. Every float must be finite. The decoder checks the length the
+// header implies against the bytes present before it allocates anything.
+//
+// # Registration file and the hub's registry
+//
+// Enrollment (and revocation) can write the clinician's registration for
+// the hub, mode 0600, all integers little-endian:
+//
+//	"EBTR" | version (1) | generation (uint32) | threshold (float64 bits)
+//	| model SHA-256 (32) | len(id) (1) | id | protected template (256) | CRC-32C of the rest (uint32)
+//
+// The threshold is the calibration's ProtectedThreshold: the Hamming
+// distance at the equal-error point (or target FAR) of the protected
+// templates of the calibration prints. The hub's Registry is a folder (0700)
+// of such files, <id>.reg; Register replaces a registration only with a
+// higher generation (a revocation) and refuses a lower one, so a revoked
+// template cannot be put back; Verify compares an image's protected
+// template with the registration by Hamming distance.
 package biometric

@@ -112,6 +112,9 @@ type Report struct {
 	Genuine      []float64 `json:"genuine"`
 	Impostor     []float64 `json:"impostor"`
 	ROC          []Point   `json:"roc"`
+	// Codes compares the raw binarised code with the protected template
+	// on the same prints (the hub's view of recognition).
+	Codes *CodeComparison `json:"codes,omitempty"`
 
 	centre, scale []float32
 }
@@ -123,7 +126,17 @@ func (r *Report) Calibration() *Calibration {
 		FAR: r.Operating.FAR, FRR: r.Operating.FRR, EER: r.EER,
 		Genuine: len(r.Genuine), Impostor: len(r.Impostor), Enroll: r.Enroll,
 		Model: r.Model, Centre: r.centre, Scale: r.scale,
+		ProtectedThreshold: r.protectedThreshold(),
 	}
+}
+
+// protectedThreshold is the measured threshold on protected-template
+// distances, or 0 when none was measured or it is no better than chance.
+func (r *Report) protectedThreshold() float64 {
+	if r.Codes == nil || !(r.Codes.Protected.Threshold >= 0 && r.Codes.Protected.Threshold < 0.5) {
+		return 0
+	}
+	return r.Codes.Protected.Threshold
 }
 
 // Scores enrolls the first enroll vectors of every finger and scores each
@@ -254,6 +267,9 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 	}
 	r, err := Summarize(gen, imp, opt.TargetFAR)
 	if err != nil {
+		return nil, err
+	}
+	if r.Codes, err = CompareCodes(fingers, opt.Enroll, cal, opt.TargetFAR); err != nil {
 		return nil, err
 	}
 	r.Standardised = !opt.Raw

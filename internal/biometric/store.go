@@ -15,8 +15,11 @@ import (
 )
 
 const (
-	keyFile = "store.key"
-	tmplExt = ".tmpl"
+	// legacyKeyFile is where the store key used to live, inside the store
+	// it protects.
+	legacyKeyFile = "store.key"
+	lockFile      = ".lock"
+	tmplExt       = ".tmpl"
 	// MaxTemplates bounds how many templates identification reads.
 	MaxTemplates = 10000
 )
@@ -28,74 +31,177 @@ var ErrUnknownID = errors.New("biometric: no template for this clinician")
 // without asking to replace it.
 var ErrExists = errors.New("biometric: clinician already enrolled")
 
-// Store is a folder of sealed templates and the key that seals them.
+// Store is a folder of sealed templates and calibration, and the key that
+// seals them, which lives elsewhere (see the package comment).
 type Store struct {
-	dir string
-	key []byte
+	dir     string
+	keyPath string
+	key     []byte
 }
 
 // Dir is the store's folder.
 func (s *Store) Dir() string { return s.dir }
 
-// CreateStore opens the store in dir, making the folder (0700) and a new
-// random store key (0600) when they are absent.
-func CreateStore(dir string) (*Store, error) {
+// KeyPath is the store key's file.
+func (s *Store) KeyPath() string { return s.keyPath }
+
+// DefaultKeyPath is where a store's key lives unless told otherwise: beside
+// the store's folder, not in it, so that whoever may write the folder (to
+// back up templates, or by a path bug) does not thereby hold the key that
+// authenticates them.
+func DefaultKeyPath(dir string) string { return filepath.Clean(dir) + ".key" }
+
+// CreateStore opens the store in dir with its key at DefaultKeyPath(dir),
+// making them when they are absent.
+func CreateStore(dir string) (*Store, error) { return CreateStoreKey(dir, "") }
+
+// CreateStoreKey opens the store in dir with its key at keyPath ("" for
+// DefaultKeyPath), making the folder (0700) and a new random key (0600)
+// when absent. Several processes creating one store at once all end up
+// with the same key: the key file is created with link semantics and the
+// losers read the winner's.
+func CreateStoreKey(dir, keyPath string) (*Store, error) {
+	if keyPath == "" {
+		keyPath = DefaultKeyPath(dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("biometric: make store folder: %w", err)
 	}
-	path := filepath.Join(dir, keyFile)
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
+		return nil, fmt.Errorf("biometric: make store key folder: %w", err)
+	}
+	if err := checkLegacyKey(dir); err != nil {
+		return nil, err
+	}
+	_, _, err := fsutil.CreateOnce(keyPath, 64, func() ([]byte, error) {
 		key := make([]byte, 32)
 		if _, err := io.ReadFull(rand.Reader, key); err != nil {
 			return nil, fmt.Errorf("biometric: make store key: %w", err)
 		}
-		if err := fsutil.WriteFile(path, 0o600, func(w io.Writer) error {
-			_, err := w.Write(key)
-			return err
-		}); err != nil {
-			return nil, fmt.Errorf("biometric: write store key: %w", err)
-		}
+		return key, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("biometric: store key: %w", err)
 	}
-	return OpenStore(dir)
+	return OpenStoreKey(dir, keyPath)
 }
 
-// OpenStore opens an existing store; its key must be 32 bytes in a file no
-// one else can read.
-func OpenStore(dir string) (*Store, error) {
-	path := filepath.Join(dir, keyFile)
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("biometric: no store key at %s (enroll a clinician or run eval-biometrics --store first)", path)
+// OpenStore opens an existing store with its key at DefaultKeyPath(dir).
+func OpenStore(dir string) (*Store, error) { return OpenStoreKey(dir, "") }
+
+// OpenStoreKey opens an existing store; its key must be 32 bytes in a file
+// no one else can read. Temporary files a power loss left in the store are
+// removed under the store's lock.
+func OpenStoreKey(dir, keyPath string) (*Store, error) {
+	if keyPath == "" {
+		keyPath = DefaultKeyPath(dir)
 	}
-	key, err := fsutil.ReadPrivate(path, 64)
+	if err := checkLegacyKey(dir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(keyPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("biometric: no store key at %s (enroll a clinician or run eval-biometrics --store first)", keyPath)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("biometric: no store folder %s (enroll a clinician or run eval-biometrics --store first)", dir)
+	}
+	key, err := fsutil.ReadPrivate(keyPath, 64)
 	if err != nil {
 		return nil, fmt.Errorf("biometric: store key: %w", err)
 	}
 	if len(key) != 32 {
-		return nil, fmt.Errorf("biometric: store key %s is %d bytes, want 32", path, len(key))
+		return nil, fmt.Errorf("biometric: store key %s is %d bytes, want 32", keyPath, len(key))
 	}
-	return &Store{dir: dir, key: key}, nil
+	s := &Store{dir: dir, keyPath: keyPath, key: key}
+	if err := s.locked(func() error { _, err := fsutil.RemoveStale(dir); return err }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkLegacyKey refuses a store that still keeps its key inside itself.
+func checkLegacyKey(dir string) error {
+	p := filepath.Join(dir, legacyKeyFile)
+	if _, err := os.Lstat(p); err == nil {
+		return fmt.Errorf("biometric: %s keeps its key inside the store; move it out (mv %s %s) or pass its new path", dir, p, DefaultKeyPath(dir))
+	}
+	return nil
+}
+
+// locked runs f holding the store's lock, so that saves to one store, from
+// any number of processes, happen one at a time.
+func (s *Store) locked(f func() error) error {
+	l, err := fsutil.LockFile(filepath.Join(s.dir, lockFile))
+	if err != nil {
+		return fmt.Errorf("biometric: %w", err)
+	}
+	ferr := f()
+	if err := l.Unlock(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("biometric: %w", err)
+	}
+	return ferr
 }
 
 func (s *Store) templatePath(id string) string { return filepath.Join(s.dir, id+tmplExt) }
 
 // Save seals and writes the template of id atomically. Unless replace is
 // set, an existing template is an error: re-enrolling a clinician should be
-// a decision, not an accident.
+// a decision, not an accident. A template with a zero Secret gets a fresh
+// one; replacing a template gives the new one the next Generation, which
+// is how a clinician's protected templates are revoked (see the package
+// comment).
 func (s *Store) Save(id string, t *Template, replace bool) error {
-	sealed, err := Seal(s.key, id, t, nil)
-	if err != nil {
+	if err := ValidateID(id); err != nil {
 		return err
 	}
-	path := s.templatePath(id)
-	if !replace {
-		if _, err := os.Lstat(path); err == nil {
+	return s.locked(func() error {
+		path := s.templatePath(id)
+		if replace {
+			if old, err := s.Load(id); err == nil && t.Generation <= old.Generation {
+				t.Generation = old.Generation + 1
+			}
+		}
+		if t.Secret == (Secret{}) {
+			sec, err := NewSecret(nil)
+			if err != nil {
+				return err
+			}
+			t.Secret = sec
+		}
+		sealed, err := Seal(s.key, id, t, nil)
+		if err != nil {
+			return err
+		}
+		fill := func(w io.Writer) error { _, err := w.Write(sealed); return err }
+		if replace {
+			return fsutil.WriteFile(path, 0o600, fill)
+		}
+		err = fsutil.WriteNew(path, 0o600, fill)
+		if errors.Is(err, fsutil.ErrExists) {
 			return fmt.Errorf("%w: %q (%s exists)", ErrExists, id, path)
 		}
-	}
-	return fsutil.WriteFile(path, 0o600, func(w io.Writer) error {
-		_, err := w.Write(sealed)
 		return err
 	})
+}
+
+// Revoke gives the clinician's template a new secret and the next
+// generation, keeping their enrollment vectors: every protected template
+// made under the old secret stops matching the new registration.
+func (s *Store) Revoke(id string) (*Template, error) {
+	t, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := NewSecret(nil)
+	if err != nil {
+		return nil, err
+	}
+	t.Secret = sec
+	t.Generation++
+	if err := s.Save(id, t, true); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // Has reports whether id has a template in the store, so a command can
@@ -150,4 +256,81 @@ func (s *Store) IDs() ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// Login verifies a probe made by model against the template of id and, on
+// a match, makes the clinician's Identity for the session. No match gives
+// the decision and a nil Identity; only errors are errors.
+func (s *Store) Login(id string, model [32]byte, probe []float32) (Decision, *Identity, error) {
+	t, err := s.Load(id)
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	cal, err := s.Calibration(model)
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	return LoginTemplate(id, t, model, cal, probe)
+}
+
+// LoginTemplate is Login with the template and calibration in hand (what
+// identification has after choosing the best candidate).
+func LoginTemplate(id string, t *Template, model [32]byte, cal *Calibration, probe []float32) (Decision, *Identity, error) {
+	d, err := Verify(id, t, model, cal, probe)
+	if err != nil || !d.Match {
+		return d, nil, err
+	}
+	if t.Secret == (Secret{}) {
+		return d, nil, fmt.Errorf("%w (%q)", ErrNoSecret, id)
+	}
+	ident, err := newIdentity(id, model, true, t.Generation, &t.Secret, cal, probe)
+	if err != nil {
+		return d, nil, err
+	}
+	return d, ident, nil
+}
+
+// FileIdentity makes an unverified identity (see the package function
+// FileIdentity) for an enrolled clinician, with their secret, so that a hub
+// that accepts unverified features can still check the protected template
+// against the clinician's registration. The features are still scored
+// against the template: a file of someone else's features is refused.
+func (s *Store) FileIdentity(id string, probe []float32) (*Identity, error) {
+	t, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := s.Calibration(t.Model)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Verify(id, t, t.Model, cal, probe)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Match {
+		return nil, fmt.Errorf("biometric: the features do not match %q (score %.4f, threshold %.4f)", id, d.Score, d.Threshold)
+	}
+	if t.Secret == (Secret{}) {
+		return nil, fmt.Errorf("%w (%q)", ErrNoSecret, id)
+	}
+	ident, err := newIdentity(id, [32]byte{}, false, t.Generation, &t.Secret, cal, probe)
+	if err != nil {
+		return nil, err
+	}
+	return ident, nil
+}
+
+// Registration is the registration the hub needs for clinician id: their
+// protected template under the store's current calibration.
+func (s *Store) Registration(id string) (*Registration, error) {
+	t, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := s.Calibration(t.Model)
+	if err != nil {
+		return nil, err
+	}
+	return MakeRegistration(id, t, cal)
 }

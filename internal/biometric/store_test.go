@@ -49,7 +49,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{dir, filepath.Join(dir, "store.key")} {
+	for _, p := range []string{dir, dir + ".key"} {
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +122,7 @@ func TestStoreWrongKey(t *testing.T) {
 	}
 	other := make([]byte, 32)
 	crand.Read(other)
-	if err := os.WriteFile(filepath.Join(dir, "store.key"), other, 0o600); err != nil {
+	if err := os.WriteFile(dir+".key", other, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s2, err := OpenStore(dir)
@@ -137,7 +137,7 @@ func TestStoreWrongKey(t *testing.T) {
 		t.Errorf("error %q does not name the clinician", err)
 	}
 
-	if err := os.WriteFile(filepath.Join(dir, "store.key"), other[:16], 0o600); err != nil {
+	if err := os.WriteFile(dir+".key", other[:16], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := OpenStore(dir); err == nil || !strings.Contains(err.Error(), "16 bytes, want 32") {
@@ -164,7 +164,7 @@ func TestStoreWrongMode(t *testing.T) {
 	if _, err := s.Load("a"); err == nil || !strings.Contains(err.Error(), "mode 0644") {
 		t.Errorf("template readable by others: %v", err)
 	}
-	key := filepath.Join(dir, "store.key")
+	key := dir + ".key"
 	if err := os.Chmod(key, 0o640); err != nil {
 		t.Fatal(err)
 	}

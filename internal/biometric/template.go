@@ -22,16 +22,25 @@ type Template struct {
 	// different models are not comparable.
 	Model   [32]byte
 	Vectors [][]float32
+	// Secret keys the clinician's protected template; zero in a template
+	// decoded from the first format, which had none.
+	Secret Secret
+	// Generation counts the clinician's enrollments: a re-enrollment (a
+	// revocation) draws a new Secret and bumps it, so the hub can tell the
+	// registration that replaces an old one.
+	Generation uint32
 }
 
 const (
-	plainMagic  = "EBT1"
-	plainHeader = 4 + 2 + 1 + 1 + 32
-	sealMagic   = "EBTS"
-	sealVersion = 1
-	sealHeader  = 4 + 1
-	nonceSize   = 12
-	tagSize     = 16
+	plainMagicV1  = "EBT1"
+	plainHeaderV1 = 4 + 2 + 1 + 1 + 32
+	plainMagic    = "EBT2"
+	plainHeader   = plainHeaderV1 + SecretSize + 4
+	sealMagic     = "EBTS"
+	sealVersion   = 1
+	sealHeader    = 4 + 1
+	nonceSize     = 12
+	tagSize       = 16
 	// maxPlain is the largest plaintext a valid header can declare.
 	maxPlain = plainHeader + 4*MaxDim*MaxPrints
 	// MaxTemplateFile bounds what is read of a template file.
@@ -72,6 +81,8 @@ func (t *Template) MarshalBinary() ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(dim))
 	b = append(b, byte(len(t.Vectors)), 0)
 	b = append(b, t.Model[:]...)
+	b = append(b, t.Secret[:]...)
+	b = binary.LittleEndian.AppendUint32(b, t.Generation)
 	for _, v := range t.Vectors {
 		b = appendFloats(b, v)
 	}
@@ -88,10 +99,18 @@ func appendFloats(b []byte, v []float32) []byte {
 // DecodeTemplate parses a template plaintext. It checks the length the
 // header declares against len(b) before allocating.
 func DecodeTemplate(b []byte) (*Template, error) {
-	if len(b) < plainHeader {
-		return nil, fmt.Errorf("biometric: template is %d bytes, shorter than its %d-byte header", len(b), plainHeader)
+	if len(b) < plainHeaderV1 {
+		return nil, fmt.Errorf("biometric: template is %d bytes, shorter than its %d-byte header", len(b), plainHeaderV1)
 	}
-	if string(b[:4]) != plainMagic {
+	header := plainHeader
+	switch string(b[:4]) {
+	case plainMagic:
+		if len(b) < plainHeader {
+			return nil, fmt.Errorf("biometric: template is %d bytes, shorter than its %d-byte header", len(b), plainHeader)
+		}
+	case plainMagicV1:
+		header = plainHeaderV1
+	default:
 		return nil, fmt.Errorf("biometric: template magic %q, want %q", b[:4], plainMagic)
 	}
 	dim := int(binary.LittleEndian.Uint16(b[4:]))
@@ -104,12 +123,16 @@ func DecodeTemplate(b []byte) (*Template, error) {
 	case b[7] != 0:
 		return nil, fmt.Errorf("biometric: template reserved byte is %#x, want 0", b[7])
 	}
-	if want := plainHeader + 4*dim*count; len(b) != want {
+	if want := header + 4*dim*count; len(b) != want {
 		return nil, fmt.Errorf("biometric: template of %d×%d values is %d bytes, want %d", count, dim, len(b), want)
 	}
 	t := &Template{}
 	copy(t.Model[:], b[8:40])
-	p := b[plainHeader:]
+	if header == plainHeader {
+		copy(t.Secret[:], b[40:40+SecretSize])
+		t.Generation = binary.LittleEndian.Uint32(b[40+SecretSize:])
+	}
+	p := b[header:]
 	read := func(what string) ([]float32, error) {
 		v := make([]float32, dim)
 		for i := range v {

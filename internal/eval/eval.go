@@ -15,6 +15,7 @@ import (
 	"io"
 	"time"
 
+	"edge/internal/biometric"
 	"edge/internal/embed"
 	"edge/internal/medimg"
 	"edge/internal/protect"
@@ -108,7 +109,7 @@ func Run(ctx context.Context, srcs []Source, opt Options) ([]*ImageResult, error
 		return nil, err
 	}
 	sealer := &protect.Sealer{Hub: hub.Public(), Device: dev, Rand: opt.Rand}
-	opener := &protect.Opener{Hub: hub, Trust: uplink.TrustDevices(dev.Public())}
+	opener := &protect.Opener{Hub: hub, Trust: uplink.TrustDevices(dev.Public()), AllowUnverified: true}
 	var out []*ImageResult
 	for _, s := range srcs {
 		if err := ctx.Err(); err != nil {
@@ -154,7 +155,12 @@ func one(ctx context.Context, s Source, sealer *protect.Sealer, opener *protect.
 func runScheme(ctx context.Context, s Source, scheme string, sealer *protect.Sealer, opener *protect.Opener) (*SchemeResult, error) {
 	sr := &SchemeResult{Scheme: scheme}
 	t0 := time.Now()
-	p, err := sealer.Protect(ctx, &protect.Request{Image: s.Image, Container: s.Container, Features: s.Features, ClinicianID: "eval", Scheme: scheme})
+	secret := biometric.Secret(sha256.Sum256([]byte("eval secret " + s.Name)))
+	ident, err := biometric.FileIdentity("eval", &secret, nil, s.Features)
+	if err != nil {
+		return nil, err
+	}
+	p, err := sealer.Protect(ctx, &protect.Request{Image: s.Image, Container: s.Container, Identity: ident, Scheme: scheme})
 	if err != nil {
 		sr.Error = err.Error()
 		return sr, nil
@@ -189,7 +195,7 @@ func cipherStats(sr *SchemeResult, s Source, scheme string, payload []byte) erro
 		return err
 	}
 	salt := sha256.Sum256([]byte("eval salt " + s.Name))
-	kbio, err := protect.DeriveKBio(pl.Code, salt[:])
+	kbio, err := protect.DeriveKBio(pl.Template, salt[:])
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@
 package fsutil
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -14,39 +13,16 @@ import (
 // WriteFile writes what fill produces to path with the given mode: into a
 // temporary file in the same directory, synced, renamed over path, and the
 // directory synced. If fill fails, nothing is left behind.
-func WriteFile(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+func WriteFile(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	tmp, err := writeTemp(path, perm, fill)
 	if err != nil {
-		return fmt.Errorf("fsutil: create temporary file for %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("fsutil: chmod %s: %w", tmp, err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = fill(bw); err != nil {
 		return err
 	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("fsutil: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("fsutil: sync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("fsutil: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("fsutil: rename %s to %s: %w", tmp, path, err)
 	}
-	return SyncDir(dir)
+	return SyncDir(filepath.Dir(path))
 }
 
 // SyncDir makes a rename or a new file in dir durable.

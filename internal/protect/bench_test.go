@@ -11,16 +11,16 @@ import (
 
 // The appliance's per-image cost: a 512×512 12-of-16-bit image (the size of
 // a CT slice), protected on the device and recovered at the hub.
-func benchmarkImage() (*Request, int) {
+func benchmarkImage(b testing.TB) (*Request, int) {
 	im := synthetic(512, 512, 12, false, 1, 42)
-	return &Request{Image: im, Features: testFeatures(1), ClinicianID: "bench"}, im.RawSize()
+	return &Request{Image: im, Identity: testIdentity(b, 1, "bench")}, im.RawSize()
 }
 
 func BenchmarkProtect512x512x16(b *testing.B) {
 	for _, scheme := range []string{SchemeV1, SchemePaper} {
 		b.Run(scheme, func(b *testing.B) {
 			f := newFixture(b)
-			req, raw := benchmarkImage()
+			req, raw := benchmarkImage(b)
 			req.Scheme = scheme
 			b.SetBytes(int64(raw))
 			b.ReportAllocs()
@@ -37,7 +37,7 @@ func BenchmarkRecover512x512x16(b *testing.B) {
 	for _, scheme := range []string{SchemeV1, SchemePaper} {
 		b.Run(scheme, func(b *testing.B) {
 			f := newFixture(b)
-			req, raw := benchmarkImage()
+			req, raw := benchmarkImage(b)
 			req.Scheme = scheme
 			p, err := f.sealer.Protect(context.Background(), req)
 			if err != nil {
@@ -64,7 +64,7 @@ func benchFiles(b *testing.B) map[string]*Request {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out[name] = &Request{Image: im, Container: c, Features: testFeatures(1), ClinicianID: "bench"}
+		out[name] = &Request{Image: im, Container: c, Identity: testIdentity(b, 1, "bench")}
 	}
 	return out
 }

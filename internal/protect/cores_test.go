@@ -13,15 +13,12 @@ import (
 // format's, never the machine's.
 func TestSameBytesOnAnyCoreCount(t *testing.T) {
 	im := synthetic(700, 600, 12, false, 1, 77)
-	code, err := Binarise(testFeatures(5))
+	ident := testIdentity(t, 5, "cores")
+	payload, err := (&Payload{Template: ident.ProtectedTemplate(), ClinicianID: "cores"}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := (&Payload{Code: code, ClinicianID: "cores"}).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kbio, err := DeriveKBio(code, bytes.Repeat([]byte{7}, SaltSize))
+	kbio, err := DeriveKBio(ident.KeyMaterial(), bytes.Repeat([]byte{7}, SaltSize))
 	if err != nil {
 		t.Fatal(err)
 	}

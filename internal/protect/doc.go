@@ -1,12 +1,13 @@
 // Package protect is the pipeline: the one place that turns an image and a
-// clinician's features into a sealed envelope and back. The command line, the
+// clinician's identity (biometric.Identity, made once at their login) into a
+// sealed envelope and back. The command line, the
 // appliance, the hub and the evaluation all call it, so none of them
 // re-assembles the stages.
 //
 // Scheme v1 (the default):
 //
-//	payload  = version | feature code (2048 bits) | clinician id | CRC-32C
-//	K_bio    = HKDF-SHA256(feature code, per-image random salt, "edge K_bio v1")
+//	payload  = version (2) | protected template (2048 bits) | clinician id | CRC-32C
+//	K_bio    = HKDF-SHA256(feature code ‖ clinician key, per-image random salt, "edge K_bio v1")
 //	marked   = embed(image, payload, HKDF-Expand(K_bio, "edge embed v1"))
 //	body     = predictive Huffman(marked) XOR chaos keystream(HKDF-Expand(K_bio, "edge chaos v1"))
 //	envelope = signed header | HPKE seal(K_bio, salt, geometry, DICOM data set, SHA-256 of original pixels, body)
@@ -17,8 +18,17 @@
 //
 // Recover checks, in order: the envelope's signature and seal (uplink), the
 // body decodes to the sealed geometry, the mark extracts with K_bio's
-// embedding key, the payload's CRC, that the extracted feature code derives
-// the sealed K_bio with the sealed salt (the image carries the features the
-// key came from), and that the restored pixels hash to the sealed SHA-256.
-// Any failure is an error: a wrong image is never returned.
+// embedding key, the payload's CRC, that the extracted payload is the one
+// sealed with it, that the restored pixels hash to the sealed SHA-256 and,
+// with a registry, that the protected template matches the clinician's
+// registration. Before any of that the Opener applies its model policy: a
+// zero model hash (features from a file) or one it does not list is refused
+// unless AllowUnverified. Any failure is an error: a wrong image is never
+// returned.
+//
+// The feature code (the median-binarised features) is key material only:
+// it enters K_bio together with a key derived from the clinician's template
+// secret, and never leaves the device. What the image hides and the seal
+// carries is the protected template (see package biometric), which the hub
+// can compare but not invert, and which a new secret revokes.
 package protect

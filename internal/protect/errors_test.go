@@ -12,7 +12,7 @@ import (
 // Recover's checks and wants the typed error, and no result, for each.
 func TestRecoverIntegrityErrors(t *testing.T) {
 	f := newFixture(t)
-	req := &Request{Image: synthetic(96, 80, 12, false, 1, 5), Features: testFeatures(3), ClinicianID: "errs"}
+	req := &Request{Image: synthetic(96, 80, 12, false, 1, 5), Identity: testIdentity(t, 3, "errs")}
 	p, err := f.sealer.Protect(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +25,7 @@ func TestRecoverIntegrityErrors(t *testing.T) {
 		{"pixel hash", func(c *uplink.Contents) { c.PixelSHA256[0] ^= 1 }, ErrPixelSHA256},
 		{"body", func(c *uplink.Contents) { c.Body[len(c.Body)/2] ^= 0x10 }, nil},
 		{"key", func(c *uplink.Contents) { c.KBio[0] ^= 1 }, nil},
+		{"sealed payload", func(c *uplink.Contents) { c.PayloadRef[len(c.PayloadRef)/2] ^= 1 }, ErrPayloadMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, c, err := uplink.Open(p.Envelope, f.hub, uplink.TrustDevices(f.dev.Public()), uplink.Limits{})

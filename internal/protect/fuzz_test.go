@@ -9,7 +9,7 @@ import (
 // bytes; parsing never panics, and what parses marshals back to itself.
 func FuzzParsePayload(f *testing.F) {
 	code, _ := Binarise(testFeatures(1))
-	good, _ := (&Payload{Code: code, ClinicianID: "dr-a"}).Marshal()
+	good, _ := (&Payload{Template: code, ClinicianID: "dr-a"}).Marshal()
 	f.Add(good)
 	f.Add(good[:len(good)-1])
 	f.Add([]byte{})

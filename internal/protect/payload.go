@@ -5,76 +5,67 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"math/bits"
-	"sort"
+
+	"edge/internal/biometric"
 )
 
 // FeatureCount is the length of the feature vector the model produces.
 const FeatureCount = 2048
 
 // CodeBytes is the size of the binarised feature code: one bit per feature.
-const CodeBytes = FeatureCount / 8
+const CodeBytes = biometric.CodeBytes
+
+// TemplateBytes is the size of the protected template a payload carries.
+const TemplateBytes = biometric.ProtectedBytes
 
 // MaxClinicianID bounds the clinician id so the payload always fits the images
 // the embedder was sized for.
 const MaxClinicianID = 64
 
-const payloadVersion = 1
+// payloadVersion 2 carries a protected template; version 1 carried the
+// raw feature code and is refused.
+const payloadVersion = 2
 
 // payloadOverhead is version + id length + CRC-32C.
 const payloadOverhead = 1 + 1 + 4
 
 // MaxPayload is the largest payload this package makes or accepts.
-const MaxPayload = payloadOverhead + CodeBytes + MaxClinicianID
+const MaxPayload = payloadOverhead + TemplateBytes + MaxClinicianID
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Binarise turns features into a code of one bit per feature: set when the
-// feature lies above the vector's median. The median, rather than zero or the
-// mean, keeps the code balanced whatever the network's activation range, so
-// every bit carries information and bit errors are comparable across models.
+// Binarise is the raw binarised feature code (biometric.Code), the key
+// material K_bio is derived from. It never leaves the device: images carry
+// the protected template instead.
 func Binarise(f []float32) ([]byte, error) {
-	if len(f) != FeatureCount {
-		return nil, fmt.Errorf("protect: %d features, want %d", len(f), FeatureCount)
+	c, err := biometric.Code(f)
+	if err != nil {
+		return nil, fmt.Errorf("protect: %w", err)
 	}
-	s := make([]float32, len(f))
-	for i, v := range f {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("protect: feature %d is %v", i, v)
-		}
-		s[i] = v
-	}
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	med := s[len(s)/2]
-	code := make([]byte, CodeBytes)
-	for i, v := range f {
-		if v > med {
-			code[i/8] |= 0x80 >> (i % 8)
-		}
-	}
-	return code, nil
+	return c, nil
 }
 
-// Payload is what the marked image carries: the clinician's feature code and id.
+// Payload is what the marked image carries: the clinician's protected
+// template and id.
 type Payload struct {
-	Code        []byte // CodeBytes
+	Template    []byte // TemplateBytes
 	ClinicianID string
 }
 
 // Marshal lays the payload out as
 //
-//	version(1) | code(256) | len(id)(1) | id | CRC-32C of everything before (4, big endian)
+//	version(1, = 2) | protected template(256) | len(id)(1) | id | CRC-32C of everything before (4, big endian)
 func (p *Payload) Marshal() ([]byte, error) {
-	if len(p.Code) != CodeBytes {
-		return nil, fmt.Errorf("protect: feature code is %d bytes, want %d", len(p.Code), CodeBytes)
+	if len(p.Template) != TemplateBytes {
+		return nil, fmt.Errorf("protect: protected template is %d bytes, want %d", len(p.Template), TemplateBytes)
 	}
 	if err := checkClinicianID(p.ClinicianID); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, payloadOverhead+CodeBytes+len(p.ClinicianID))
+	b := make([]byte, 0, payloadOverhead+TemplateBytes+len(p.ClinicianID))
 	b = append(b, payloadVersion)
-	b = append(b, p.Code...)
+	b = append(b, p.Template...)
 	b = append(b, byte(len(p.ClinicianID)))
 	b = append(b, p.ClinicianID...)
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
@@ -85,8 +76,8 @@ var ErrPayloadCRC = errors.New("protect: payload checksum mismatch")
 
 // ParsePayload checks and splits a payload made by Marshal.
 func ParsePayload(b []byte) (*Payload, error) {
-	if len(b) < payloadOverhead+CodeBytes || len(b) > MaxPayload {
-		return nil, fmt.Errorf("protect: payload is %d bytes, want %d to %d", len(b), payloadOverhead+CodeBytes, MaxPayload)
+	if len(b) < payloadOverhead+TemplateBytes || len(b) > MaxPayload {
+		return nil, fmt.Errorf("protect: payload is %d bytes, want %d to %d", len(b), payloadOverhead+TemplateBytes, MaxPayload)
 	}
 	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
@@ -95,15 +86,15 @@ func ParsePayload(b []byte) (*Payload, error) {
 	if body[0] != payloadVersion {
 		return nil, fmt.Errorf("protect: payload version %d, want %d", body[0], payloadVersion)
 	}
-	n := int(body[1+CodeBytes])
-	if 2+CodeBytes+n != len(body) {
+	n := int(body[1+TemplateBytes])
+	if 2+TemplateBytes+n != len(body) {
 		return nil, fmt.Errorf("protect: payload id length %d does not match its size %d", n, len(b))
 	}
-	id := string(body[2+CodeBytes:])
+	id := string(body[2+TemplateBytes:])
 	if err := checkClinicianID(id); err != nil {
 		return nil, err
 	}
-	return &Payload{Code: append([]byte(nil), body[1:1+CodeBytes]...), ClinicianID: id}, nil
+	return &Payload{Template: append([]byte(nil), body[1:1+TemplateBytes]...), ClinicianID: id}, nil
 }
 
 func checkClinicianID(id string) error {

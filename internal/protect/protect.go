@@ -12,6 +12,7 @@ import (
 	"io"
 	"time"
 
+	"edge/internal/biometric"
 	"edge/internal/chaos"
 	"edge/internal/embed"
 	"edge/internal/huffman"
@@ -35,7 +36,10 @@ const (
 	infoChaos = "edge chaos v1"
 )
 
-// DeriveKBio derives the biometric key from a feature code and a salt.
+// DeriveKBio derives the biometric key from its input keying material and
+// a per-image salt. The keying material is the Identity's: the raw feature
+// code (features → key, as in the paper) followed by a key derived from the
+// clinician's template secret.
 func DeriveKBio(code, salt []byte) ([]byte, error) {
 	k, err := hkdf.Key(sha256.New, code, salt, infoKBio, uplink.KBioSize)
 	if err != nil {
@@ -250,11 +254,12 @@ func describe(im *medimg.Image) string {
 type Request struct {
 	Image *medimg.Image
 	// Container says how to give the image back (DICOM head and tail); nil means PNG.
-	Container   *medimg.Container
-	Features    []float32
-	ClinicianID string
-	// ModelHash names the model the features came from; zero for a feature file.
-	ModelHash [32]byte
+	Container *medimg.Container
+	// Identity is the clinician who took the image, made once at their
+	// login (biometric.Store.Login) or, for tests and evaluation, from a
+	// feature file (biometric.FileIdentity). Its protected template is
+	// hidden and sealed; its model hash goes in the header.
+	Identity *biometric.Identity
 	// Scheme is SchemeV1 or SchemePaper; empty means SchemeV1.
 	Scheme string
 }
@@ -270,6 +275,9 @@ type Sealer struct {
 	Rand io.Reader
 	// Now stamps the header; nil means time.Now.
 	Now func() time.Time
+	// RequireVerified refuses an Identity that no fingerprint login on
+	// this device made (a feature file's): what the appliance sets.
+	RequireVerified bool
 
 	scratch sealScratch
 }
@@ -306,11 +314,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("protect: %w", err)
 	}
-	code, err := Binarise(req.Features)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := (&Payload{Code: code, ClinicianID: req.ClinicianID}).Marshal()
+	payload, ikm, err := identityParts(req.Identity, s.RequireVerified)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +326,7 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 	if _, err := io.ReadFull(rnd, salt); err != nil {
 		return nil, fmt.Errorf("protect: draw salt: %w", err)
 	}
-	kbio, err := DeriveKBio(code, salt)
+	kbio, err := DeriveKBio(ikm, salt)
 	if err != nil {
 		return nil, err
 	}
@@ -352,12 +356,12 @@ func (s *Sealer) Protect(ctx context.Context, req *Request) (*Protected, error) 
 		HubKeyID:      s.Hub.Fingerprint(),
 		Created:       now().UnixNano(),
 		Scheme:        scheme,
-		ModelHash:     req.ModelHash,
+		ModelHash:     req.Identity.Model(),
 	}
 	c := &uplink.Contents{
 		KBio:          kbio,
 		Salt:          salt,
-		ClinicianID:   req.ClinicianID,
+		ClinicianID:   req.Identity.ClinicianID(),
 		PayloadBits:   8 * len(payload),
 		PayloadRef:    payload,
 		Width:         im.Width,
@@ -392,6 +396,16 @@ type Opener struct {
 	Hub    uplink.HubPrivateKey
 	Trust  uplink.Trust
 	Limits uplink.Limits
+	// Models lists the SHA-256 of the feature models whose envelopes the
+	// hub accepts; an envelope from any other model, or with a zero hash
+	// (features read from a file), is refused unless AllowUnverified.
+	Models [][32]byte
+	// AllowUnverified accepts envelopes from unknown models and from
+	// feature files: for tests and the evaluation, never in service.
+	AllowUnverified bool
+	// Clinicians, when set, verifies each image's protected template
+	// against the clinician's registration (a *biometric.Registry).
+	Clinicians ClinicianVerifier
 
 	dec huffman.Decoder
 }
@@ -405,9 +419,12 @@ type Recovered struct {
 	// Payload is what the marked image carried; PayloadRef what the device embedded.
 	Payload, PayloadRef []byte
 	ClinicianID         string
-	// FeatureCode is the clinician's binarised features, from the mark.
-	FeatureCode []byte
-	BER, NC     float64
+	// Template is the clinician's protected template, from the mark.
+	Template []byte
+	// Clinician is the registry's decision on Template; nil when the
+	// Opener has no registry.
+	Clinician *biometric.HubDecision
+	BER, NC   float64
 	// Exact is true when the restored pixels hash to the sealed SHA-256;
 	// Recover returns an error otherwise, so a caller holding a Recovered
 	// holds the original.
@@ -419,6 +436,9 @@ type Recovered struct {
 func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	h, c, err := uplink.Open(env, o.Hub, o.Trust, o.Limits)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.checkModel(h.ModelHash); err != nil {
 		return nil, err
 	}
 	want := &medimg.Image{
@@ -454,16 +474,15 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 		return nil, integrity(ErrPayloadCRC, fmt.Errorf("protect: extracted payload: %w", err))
 	}
 	if p.ClinicianID != c.ClinicianID {
-		return nil, fmt.Errorf("protect: image marked for clinician %q, sealed for %q", p.ClinicianID, c.ClinicianID)
+		return nil, integrity(ErrPayloadMismatch, fmt.Errorf("image marked for clinician %q, sealed for %q", p.ClinicianID, c.ClinicianID))
 	}
-	k, err := DeriveKBio(p.Code, c.Salt)
-	if err != nil {
+	if subtle.ConstantTimeCompare(payload, c.PayloadRef) != 1 {
+		return nil, integrity(ErrPayloadMismatch, nil)
+	}
+	r.Template = p.Template
+	if err := o.checkClinician(r); err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare(k, c.KBio) != 1 {
-		return nil, integrity(ErrKeyMismatch, errors.New("protect: the features hidden in the image do not derive the sealed key"))
-	}
-	r.FeatureCode = p.Code
 	sum := pixelSHA256(orig)
 	r.Exact = subtle.ConstantTimeCompare(sum[:], c.PixelSHA256[:]) == 1
 	if !r.Exact {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"edge/internal/biometric"
 	"edge/internal/medimg"
 	"edge/internal/testenv"
 	"edge/internal/uplink"
@@ -33,6 +34,17 @@ func newDetRand(seed byte) *detRand {
 }
 
 func (d *detRand) Read(p []byte) (int, error) { return d.r.Read(p) }
+
+// testIdentity is a file identity (features from testFeatures(seed)) under
+// a fixed secret.
+func testIdentity(t testing.TB, seed uint64, id string) *biometric.Identity {
+	t.Helper()
+	ident, err := biometric.FileIdentity(id, &biometric.Secret{byte(seed), 0xc1}, nil, testFeatures(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ident
+}
 
 func testFeatures(seed uint64) []float32 {
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -90,7 +102,7 @@ func newFixture(t testing.TB) *fixture {
 	return &fixture{
 		hub: hub, dev: dev,
 		sealer: &Sealer{Hub: hub.Public(), Device: dev, Rand: newDetRand(3), Now: func() time.Time { return time.Unix(1764000000, 0) }},
-		opener: &Opener{Hub: hub, Trust: uplink.TrustDevices(dev.Public())},
+		opener: &Opener{Hub: hub, Trust: uplink.TrustDevices(dev.Public()), AllowUnverified: true},
 	}
 }
 
@@ -110,7 +122,7 @@ func TestRoundTripBothSchemes(t *testing.T) {
 		for _, scheme := range []string{SchemeV1, SchemePaper} {
 			t.Run(tc.name+"/"+scheme, func(t *testing.T) {
 				orig := tc.im.Clone()
-				p, err := f.sealer.Protect(ctx, &Request{Image: tc.im, Features: testFeatures(7), ClinicianID: "dr-17", Scheme: scheme})
+				p, err := f.sealer.Protect(ctx, &Request{Image: tc.im, Identity: testIdentity(t, 7, "dr-17"), Scheme: scheme})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -127,9 +139,12 @@ func TestRoundTripBothSchemes(t *testing.T) {
 				if r.BER != 0 || r.NC != 1 || r.ClinicianID != "dr-17" || r.Header.Scheme != scheme {
 					t.Fatalf("BER %g NC %g clinician %q scheme %q", r.BER, r.NC, r.ClinicianID, r.Header.Scheme)
 				}
+				if !bytes.Equal(r.Template, testIdentity(t, 7, "dr-17").ProtectedTemplate()) {
+					t.Fatal("protected template from the mark differs from the clinician's")
+				}
 				code, _ := Binarise(testFeatures(7))
-				if !bytes.Equal(r.FeatureCode, code) {
-					t.Fatal("feature code from the mark differs from the clinician's")
+				if bytes.Contains(p.Envelope, code) || bytes.Contains(r.Payload, code) || bytes.Contains(p.Payload, code) {
+					t.Fatal("the raw feature code travels with the image")
 				}
 			})
 		}
@@ -139,7 +154,7 @@ func TestRoundTripBothSchemes(t *testing.T) {
 func TestRecoverRejectsDamage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 9), Features: testFeatures(1)})
+	p, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 9), Identity: testIdentity(t, 1, "a")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +172,12 @@ func TestRecoverRejectsDamage(t *testing.T) {
 		}
 	}
 	otherHub, _ := uplink.GenerateHubKey(newDetRand(99))
-	wrong := &Opener{Hub: otherHub, Trust: f.opener.Trust}
+	wrong := &Opener{Hub: otherHub, Trust: f.opener.Trust, AllowUnverified: true}
 	if _, err := wrong.Recover(ctx, env); !errors.Is(err, uplink.ErrNotForThisHub) {
 		t.Errorf("wrong hub key: %v", err)
 	}
 	otherDev, _ := uplink.GenerateDeviceKey(newDetRand(98))
-	unknown := &Opener{Hub: f.hub, Trust: uplink.TrustDevices(otherDev.Public())}
+	unknown := &Opener{Hub: f.hub, Trust: uplink.TrustDevices(otherDev.Public()), AllowUnverified: true}
 	if _, err := unknown.Recover(ctx, env); !errors.Is(err, uplink.ErrUnknownDevice) {
 		t.Errorf("unknown device key: %v", err)
 	}
@@ -173,24 +188,27 @@ func TestProtectRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
 	tiny := synthetic(8, 8, 8, false, 1, 1)
 	before := tiny.Clone()
-	if _, err := f.sealer.Protect(ctx, &Request{Image: tiny, Features: testFeatures(1)}); err == nil {
+	if _, err := f.sealer.Protect(ctx, &Request{Image: tiny, Identity: testIdentity(t, 1, "a")}); err == nil {
 		t.Error("an 8×8 image took a 2048-bit payload")
 	} else if !bytes.Equal(tiny.RawBytes(), before.RawBytes()) {
 		t.Error("a failed Protect changed its input")
 	}
 	empty := &medimg.Image{Frames: 1, Channels: 1, BitsAllocated: 8, BitsStored: 8}
-	if _, err := f.sealer.Protect(ctx, &Request{Image: empty, Features: testFeatures(1)}); err == nil || !strings.Contains(err.Error(), "empty image") {
+	if _, err := f.sealer.Protect(ctx, &Request{Image: empty, Identity: testIdentity(t, 1, "a")}); err == nil || !strings.Contains(err.Error(), "empty image") {
 		t.Errorf("0×0 image: %v", err)
 	}
-	if _, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 1), Features: testFeatures(1)[:100]}); err == nil {
+	if _, err := biometric.FileIdentity("a", &biometric.Secret{1}, nil, testFeatures(1)[:100]); err == nil {
 		t.Error("100 features accepted")
 	}
 	nan := testFeatures(1)
 	nan[5] = float32(math.NaN())
-	if _, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 1), Features: nan}); err == nil {
+	if _, err := biometric.FileIdentity("a", &biometric.Secret{1}, nil, nan); err == nil {
 		t.Error("NaN feature accepted")
 	}
-	if _, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 1), Features: testFeatures(1), Scheme: "rot13"}); err == nil {
+	if _, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 1)}); !errors.Is(err, ErrNoIdentity) {
+		t.Errorf("no identity: %v", err)
+	}
+	if _, err := f.sealer.Protect(ctx, &Request{Image: synthetic(64, 64, 8, false, 1, 1), Identity: testIdentity(t, 1, "a"), Scheme: "rot13"}); err == nil {
 		t.Error("unknown scheme accepted")
 	}
 }
@@ -207,7 +225,7 @@ func TestSampleImagesRoundTrip(t *testing.T) {
 		}
 		n++
 		for _, scheme := range []string{SchemeV1, SchemePaper} {
-			p, err := f.sealer.Protect(context.Background(), &Request{Image: im, Container: c, Features: testFeatures(uint64(n)), Scheme: scheme, ClinicianID: "x"})
+			p, err := f.sealer.Protect(context.Background(), &Request{Image: im, Container: c, Identity: testIdentity(t, uint64(n), "x"), Scheme: scheme})
 			if err != nil {
 				t.Fatalf("%s %s: %v", e.Name(), scheme, err)
 			}
@@ -254,7 +272,7 @@ func TestGoldenPipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		payload, err := (&Payload{Code: code, ClinicianID: "golden"}).Marshal()
+		payload, err := (&Payload{Template: code, ClinicianID: "golden"}).Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,22 +320,22 @@ func TestGoldenPipeline(t *testing.T) {
 
 func TestPayloadRoundTripAndCRC(t *testing.T) {
 	code, _ := Binarise(testFeatures(3))
-	b, err := (&Payload{Code: code, ClinicianID: "nurse 4"}).Marshal()
+	b, err := (&Payload{Template: code, ClinicianID: "nurse 4"}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := ParsePayload(b)
-	if err != nil || p.ClinicianID != "nurse 4" || !bytes.Equal(p.Code, code) {
+	if err != nil || p.ClinicianID != "nurse 4" || !bytes.Equal(p.Template, code) {
 		t.Fatalf("%+v %v", p, err)
 	}
 	b[10] ^= 1
 	if _, err := ParsePayload(b); !errors.Is(err, ErrPayloadCRC) {
 		t.Fatalf("corrupt payload: %v", err)
 	}
-	if _, err := (&Payload{Code: code, ClinicianID: strings.Repeat("x", 65)}).Marshal(); err == nil {
+	if _, err := (&Payload{Template: code, ClinicianID: strings.Repeat("x", 65)}).Marshal(); err == nil {
 		t.Fatal("65-byte clinician id accepted")
 	}
-	if _, err := (&Payload{Code: code, ClinicianID: "a\nb"}).Marshal(); err == nil {
+	if _, err := (&Payload{Template: code, ClinicianID: "a\nb"}).Marshal(); err == nil {
 		t.Fatal("control character in clinician id accepted")
 	}
 }

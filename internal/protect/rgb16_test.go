@@ -30,7 +30,7 @@ func TestRGB16RoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, scheme := range []string{SchemeV1, SchemePaper} {
-				p, err := f.sealer.Protect(context.Background(), &Request{Image: in, Container: ic, Features: testFeatures(7), Scheme: scheme, ClinicianID: "rgb16"})
+				p, err := f.sealer.Protect(context.Background(), &Request{Image: in, Container: ic, Identity: testIdentity(t, 7, "rgb16"), Scheme: scheme})
 				if err != nil {
 					t.Fatalf("%d bits %s %s: %v", bits, c.Format, scheme, err)
 				}

@@ -117,20 +117,35 @@ type Trust interface {
 // Devices is a Trust holding the accepted keys by device id.
 type Devices map[string]ed25519.PublicKey
 
-// TrustDevices returns a Devices holding pubs.
+// TrustDevices returns a Devices holding pubs. Of keys whose ids collide
+// only the first is trusted; a hub that loads keys one by one uses Add,
+// which says so.
 func TrustDevices(pubs ...ed25519.PublicKey) Devices {
 	d := make(Devices, len(pubs))
 	for _, p := range pubs {
-		d.Add(p)
+		_, _ = d.Add(p)
 	}
 	return d
 }
 
-// Add trusts pub and returns its device id.
-func (d Devices) Add(pub ed25519.PublicKey) string {
+// ErrDeviceIDCollision is wrapped by Add for a key whose device id is
+// already another key's.
+var ErrDeviceIDCollision = errors.New("uplink: device id already belongs to another key")
+
+// Add trusts pub and returns its device id. Adding a key that is already
+// trusted is a no-op; a different key with the same 64-bit id is an error,
+// never a silent replacement (which would hand the first device's envelopes
+// to the second's key).
+func (d Devices) Add(pub ed25519.PublicKey) (string, error) {
 	id := DeviceID(pub)
+	if old, ok := d[id]; ok {
+		if old.Equal(pub) {
+			return id, nil
+		}
+		return id, fmt.Errorf("%w: %s", ErrDeviceIDCollision, id)
+	}
 	d[id] = append(ed25519.PublicKey(nil), pub...)
-	return id
+	return id, nil
 }
 
 // DeviceKey implements Trust.

@@ -297,86 +297,137 @@ func decodeKeyPEM(path string, raw []byte, want string) ([]byte, error) {
 	return append([]byte(nil), blk.Bytes...), nil
 }
 
-// WriteKeys makes a hub and a device key pair from rand (crypto/rand when nil)
-// and writes them into dir, which it creates with mode 0700 if needed: hub.key
-// and device.key with mode 0600, hub.pub and device.pub with mode 0644. Unless
-// overwrite is set it refuses, before writing anything, when any of the four
-// files exists. It reads the files back before returning, so a key it reports
-// is one that loads.
-func WriteKeys(dir string, rand io.Reader, overwrite bool) (HubPrivateKey, DeviceKey, error) {
-	var zh HubPrivateKey
-	var zd DeviceKey
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return zh, zd, fmt.Errorf("uplink: create key folder: %w", err)
-	}
-	paths := [4]string{}
-	for i, n := range []string{HubKeyFile, HubPubFile, DeviceKeyFile, DevicePubFile} {
-		paths[i] = filepath.Join(dir, n)
-		if overwrite {
-			continue
-		}
-		if _, err := os.Lstat(paths[i]); err == nil {
-			return zh, zd, fmt.Errorf("%w: %s", ErrKeysExist, paths[i])
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return zh, zd, fmt.Errorf("uplink: check %s: %w", paths[i], err)
-		}
-	}
-	hub, err := GenerateHubKey(rand)
-	if err != nil {
-		return zh, zd, err
-	}
-	dev, err := GenerateDeviceKey(rand)
-	if err != nil {
-		return zh, zd, err
-	}
-	hubScalar := hub.ecdh.Bytes()
-	defer clear(hubScalar)
-	devSeed := dev.priv.Seed()
-	defer clear(devSeed)
-	files := []struct {
-		path  string
-		perm  os.FileMode
-		block string
-		key   []byte
-	}{
-		{paths[0], 0o600, HubPrivateBlock, hubScalar},
-		{paths[1], 0o644, HubPublicBlock, hub.Public().Bytes()},
-		{paths[2], 0o600, DevicePrivateBlock, devSeed},
-		{paths[3], 0o644, DevicePublicBlock, dev.Public()},
-	}
-	for _, f := range files {
-		err := fsutil.WriteFile(f.path, f.perm, func(w io.Writer) error {
-			return pem.Encode(w, &pem.Block{Type: f.block, Bytes: f.key})
-		})
-		if err != nil {
-			return zh, zd, fmt.Errorf("uplink: write %s: %w", f.path, err)
-		}
-	}
-	if err := checkWritten(paths, hub, dev); err != nil {
-		return zh, zd, err
-	}
-	return hub, dev, nil
+// keyFile is one file of a key set.
+type keyFile struct {
+	path  string
+	perm  os.FileMode
+	block string
+	key   []byte
 }
 
-func checkWritten(paths [4]string, hub HubPrivateKey, dev DeviceKey) error {
-	h, err := LoadHubPrivateKey(paths[0])
-	if err != nil {
-		return err
+// writeKeySet writes files into dir (made 0700), refusing, before writing
+// anything, when a file of the other party's set is there (forbidden) or
+// when one of its own exists and overwrite is not set. Without overwrite
+// each file is created with link semantics, so two writers racing for one
+// set cannot both win: the loser gets ErrKeysExist.
+func writeKeySet(dir string, files []keyFile, forbidden []string, overwrite bool) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("uplink: create key folder: %w", err)
 	}
-	hp, err := LoadHubPublicKey(paths[1])
+	// The lock makes the checks, the removal of stale temporary files and
+	// the writes one step for any number of writers.
+	l, err := fsutil.LockFile(filepath.Join(dir, ".lock"))
 	if err != nil {
-		return err
+		return fmt.Errorf("uplink: %w", err)
 	}
-	d, err := LoadDeviceKey(paths[2])
-	if err != nil {
-		return err
+	defer l.Unlock()
+	for _, n := range forbidden {
+		p := filepath.Join(dir, n)
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%w: %s is there; hub and device key sets are kept in separate folders", ErrMixedKeySet, p)
+		}
 	}
-	dp, err := LoadDevicePublicKey(paths[3])
-	if err != nil {
-		return err
+	if !overwrite {
+		for _, f := range files {
+			if _, err := os.Lstat(f.path); err == nil {
+				return fmt.Errorf("%w: %s", ErrKeysExist, f.path)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("uplink: check %s: %w", f.path, err)
+			}
+		}
 	}
-	if !h.ecdh.Equal(hub.ecdh) || !hp.Equal(hub.Public()) || !d.priv.Equal(dev.priv) || !dp.Equal(dev.Public()) {
-		return fmt.Errorf("uplink: key files in %s do not read back as written", filepath.Dir(paths[0]))
+	if _, err := fsutil.RemoveStale(dir); err != nil {
+		return fmt.Errorf("uplink: %w", err)
+	}
+	for _, f := range files {
+		fill := func(w io.Writer) error { return pem.Encode(w, &pem.Block{Type: f.block, Bytes: f.key}) }
+		var err error
+		if overwrite {
+			err = fsutil.WriteFile(f.path, f.perm, fill)
+		} else {
+			err = fsutil.WriteNew(f.path, f.perm, fill)
+		}
+		if errors.Is(err, fsutil.ErrExists) {
+			return fmt.Errorf("%w: %s (made by another writer meanwhile)", ErrKeysExist, f.path)
+		}
+		if err != nil {
+			return fmt.Errorf("uplink: write %s: %w", f.path, err)
+		}
 	}
 	return nil
+}
+
+// ErrMixedKeySet is returned when a key set would be written where the
+// other party's private key lies: a hub key on a device lets one stolen
+// device open every envelope.
+var ErrMixedKeySet = errors.New("uplink: hub and device keys in one folder")
+
+// WriteHubKeys makes the hub's key pair from rand (crypto/rand when nil)
+// and writes it into dir: hub.key (0600) and hub.pub (0644). It refuses a
+// folder holding a device key, and existing hub files unless overwrite is
+// set. The files are read back before it returns.
+func WriteHubKeys(dir string, rand io.Reader, overwrite bool) (HubPrivateKey, error) {
+	hub, err := GenerateHubKey(rand)
+	if err != nil {
+		return HubPrivateKey{}, err
+	}
+	scalar := hub.ecdh.Bytes()
+	defer clear(scalar)
+	priv, pub := filepath.Join(dir, HubKeyFile), filepath.Join(dir, HubPubFile)
+	err = writeKeySet(dir, []keyFile{
+		{priv, 0o600, HubPrivateBlock, scalar},
+		{pub, 0o644, HubPublicBlock, hub.Public().Bytes()},
+	}, []string{DeviceKeyFile}, overwrite)
+	if err != nil {
+		return HubPrivateKey{}, err
+	}
+	h, err := LoadHubPrivateKey(priv)
+	if err != nil {
+		return HubPrivateKey{}, err
+	}
+	hp, err := LoadHubPublicKey(pub)
+	if err != nil {
+		return HubPrivateKey{}, err
+	}
+	if !h.ecdh.Equal(hub.ecdh) || !hp.Equal(hub.Public()) {
+		return HubPrivateKey{}, fmt.Errorf("uplink: hub key files in %s do not read back as written", dir)
+	}
+	return hub, nil
+}
+
+// WriteDeviceKeys makes a device key pair from rand (crypto/rand when nil)
+// and writes it into dir: device.key (0600) and device.pub (0644), plus,
+// when hubPub is a valid key, hub.pub, the one hub key a device holds. It
+// refuses a folder holding hub.key, and existing device files unless
+// overwrite is set.
+func WriteDeviceKeys(dir string, rand io.Reader, hubPub *HubPublicKey, overwrite bool) (DeviceKey, error) {
+	dev, err := GenerateDeviceKey(rand)
+	if err != nil {
+		return DeviceKey{}, err
+	}
+	seed := dev.priv.Seed()
+	defer clear(seed)
+	priv, pub := filepath.Join(dir, DeviceKeyFile), filepath.Join(dir, DevicePubFile)
+	files := []keyFile{
+		{priv, 0o600, DevicePrivateBlock, seed},
+		{pub, 0o644, DevicePublicBlock, dev.Public()},
+	}
+	if hubPub != nil && hubPub.ecdh != nil {
+		files = append(files, keyFile{filepath.Join(dir, HubPubFile), 0o644, HubPublicBlock, hubPub.Bytes()})
+	}
+	if err := writeKeySet(dir, files, []string{HubKeyFile}, overwrite); err != nil {
+		return DeviceKey{}, err
+	}
+	d, err := LoadDeviceKey(priv)
+	if err != nil {
+		return DeviceKey{}, err
+	}
+	dp, err := LoadDevicePublicKey(pub)
+	if err != nil {
+		return DeviceKey{}, err
+	}
+	if !d.priv.Equal(dev.priv) || !dp.Equal(dev.Public()) {
+		return DeviceKey{}, fmt.Errorf("uplink: device key files in %s do not read back as written", dir)
+	}
+	return dev, nil
 }

@@ -3,47 +3,70 @@ package uplink
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
+// writeBoth makes a hub set in dir/hub and a device set in dir/device.
+func writeBoth(t *testing.T, dir string) (HubPrivateKey, DeviceKey) {
+	t.Helper()
+	hub, err := WriteHubKeys(filepath.Join(dir, "hub"), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := hub.Public()
+	dev, err := WriteDeviceKeys(filepath.Join(dir, "device"), nil, &pub, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hub, dev
+}
+
 func TestWriteKeysAndLoad(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "keys")
-	hub, dev, err := WriteKeys(dir, nil, false)
-	if err != nil {
-		t.Fatal(err)
+	root := filepath.Join(t.TempDir(), "keys")
+	hub, dev := writeBoth(t, root)
+	hubDir, devDir := filepath.Join(root, "hub"), filepath.Join(root, "device")
+	for _, dir := range []string{hubDir, devDir} {
+		st, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := st.Mode().Perm(); m != 0o700 {
+			t.Errorf("key folder mode %04o, want 0700", m)
+		}
 	}
-	st, err := os.Stat(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := st.Mode().Perm(); m != 0o700 {
-		t.Errorf("key folder mode %04o, want 0700", m)
-	}
-	for name, want := range map[string]os.FileMode{HubKeyFile: 0o600, DeviceKeyFile: 0o600, HubPubFile: 0o644, DevicePubFile: 0o644} {
-		st, err := os.Stat(filepath.Join(dir, name))
+	for path, want := range map[string]os.FileMode{
+		filepath.Join(hubDir, HubKeyFile): 0o600, filepath.Join(hubDir, HubPubFile): 0o644,
+		filepath.Join(devDir, DeviceKeyFile): 0o600, filepath.Join(devDir, DevicePubFile): 0o644, filepath.Join(devDir, HubPubFile): 0o644,
+	} {
+		st, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m := st.Mode().Perm(); m != want {
-			t.Errorf("%s mode %04o, want %04o", name, m, want)
+			t.Errorf("%s mode %04o, want %04o", path, m, want)
 		}
 	}
-	h, err := LoadHubPrivateKey(filepath.Join(dir, HubKeyFile))
+	if _, err := os.Stat(filepath.Join(devDir, HubKeyFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the device set holds hub.key: %v", err)
+	}
+	h, err := LoadHubPrivateKey(filepath.Join(hubDir, HubKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hp, err := LoadHubPublicKey(filepath.Join(dir, HubPubFile))
+	hp, err := LoadHubPublicKey(filepath.Join(devDir, HubPubFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := LoadDeviceKey(filepath.Join(dir, DeviceKeyFile))
+	d, err := LoadDeviceKey(filepath.Join(devDir, DeviceKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dp, err := LoadDevicePublicKey(filepath.Join(dir, DevicePubFile))
+	dp, err := LoadDevicePublicKey(filepath.Join(devDir, DevicePubFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +81,7 @@ func TestWriteKeysAndLoad(t *testing.T) {
 	if _, _, err := Open(env, h, TrustDevices(dp), Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	pem, err := os.ReadFile(filepath.Join(dir, HubPubFile))
+	pem, err := os.ReadFile(filepath.Join(hubDir, HubPubFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,43 +90,112 @@ func TestWriteKeysAndLoad(t *testing.T) {
 	}
 }
 
+func TestKeySetsStayApart(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := WriteHubKeys(dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteDeviceKeys(dir, nil, nil, false); !errors.Is(err, ErrMixedKeySet) {
+		t.Errorf("device set beside hub.key: %v, want ErrMixedKeySet", err)
+	}
+	if _, err := WriteDeviceKeys(dir, nil, nil, true); !errors.Is(err, ErrMixedKeySet) {
+		t.Errorf("device set beside hub.key with overwrite: %v, want ErrMixedKeySet", err)
+	}
+	dir2 := t.TempDir()
+	if _, err := WriteDeviceKeys(dir2, nil, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteHubKeys(dir2, nil, false); !errors.Is(err, ErrMixedKeySet) {
+		t.Errorf("hub set beside device.key: %v, want ErrMixedKeySet", err)
+	}
+}
+
 func TestWriteKeysRefusesOverwrite(t *testing.T) {
 	dir := t.TempDir()
-	hub, _, err := WriteKeys(dir, nil, false)
+	hub, err := WriteHubKeys(dir, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(filepath.Join(dir, HubKeyFile))
-	if err != nil {
-		t.Fatal(err)
+	before := mustRead(t, filepath.Join(dir, HubKeyFile))
+	if _, err := WriteHubKeys(dir, nil, false); !errors.Is(err, ErrKeysExist) || !strings.Contains(err.Error(), HubKeyFile) {
+		t.Fatalf("second WriteHubKeys: %v, want ErrKeysExist naming %s", err, HubKeyFile)
 	}
-	if _, _, err := WriteKeys(dir, nil, false); !errors.Is(err, ErrKeysExist) || !strings.Contains(err.Error(), HubKeyFile) {
-		t.Fatalf("second WriteKeys: %v, want ErrKeysExist naming %s", err, HubKeyFile)
+	if !bytes.Equal(before, mustRead(t, filepath.Join(dir, HubKeyFile))) {
+		t.Fatal("refused WriteHubKeys changed hub.key")
 	}
-	after, err := os.ReadFile(filepath.Join(dir, HubKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) {
-		t.Fatal("refused WriteKeys changed hub.key")
-	}
-	// One file of the four is enough to refuse.
+	// One file of the set is enough to refuse.
 	dir2 := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir2, DevicePubFile), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := WriteKeys(dir2, nil, false); !errors.Is(err, ErrKeysExist) {
-		t.Fatalf("WriteKeys over device.pub alone: %v", err)
+	if _, err := WriteDeviceKeys(dir2, nil, nil, false); !errors.Is(err, ErrKeysExist) {
+		t.Fatalf("WriteDeviceKeys over device.pub alone: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir2, HubKeyFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("refused WriteKeys wrote hub.key: %v", err)
+	if _, err := os.Stat(filepath.Join(dir2, DeviceKeyFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("refused WriteDeviceKeys wrote device.key: %v", err)
 	}
-	hub2, _, err := WriteKeys(dir, nil, true)
+	hub2, err := WriteHubKeys(dir, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if hub2.Fingerprint() == hub.Fingerprint() {
 		t.Fatal("overwrite kept the old hub key")
+	}
+}
+
+// TestWriteKeysRace: of writers racing to make one hub set, exactly one
+// wins, and the set on disk is the winner's, whole.
+func TestWriteKeysRace(t *testing.T) {
+	for round := range 10 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(round))
+		var wg sync.WaitGroup
+		keys := make([]HubPrivateKey, 4)
+		errs := make([]error, 4)
+		for k := range 4 {
+			wg.Go(func() { keys[k], errs[k] = WriteHubKeys(dir, nil, false) })
+		}
+		wg.Wait()
+		won := -1
+		for k, err := range errs {
+			switch {
+			case err == nil:
+				if won >= 0 {
+					t.Fatalf("round %d: writers %d and %d both won", round, won, k)
+				}
+				won = k
+			case !errors.Is(err, ErrKeysExist):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: nobody won", round)
+		}
+		h, err := LoadHubPrivateKey(filepath.Join(dir, HubKeyFile))
+		if err != nil || h.Fingerprint() != keys[won].Fingerprint() {
+			t.Fatalf("round %d: hub.key on disk is not the winner's: %v", round, err)
+		}
+	}
+}
+
+func TestDevicesAddRefusesCollision(t *testing.T) {
+	a, _ := GenerateDeviceKey(bytes.NewReader(bytes.Repeat([]byte{1}, 32)))
+	b, _ := GenerateDeviceKey(bytes.NewReader(bytes.Repeat([]byte{2}, 32)))
+	d := Devices{}
+	id, err := d.Add(a.Public())
+	if err != nil || id != a.ID() {
+		t.Fatal(id, err)
+	}
+	if _, err := d.Add(a.Public()); err != nil {
+		t.Errorf("adding the same key again: %v", err)
+	}
+	// A 64-bit collision cannot be made on purpose here; put b's key under
+	// a's id, as a colliding key would land.
+	d2 := Devices{a.ID(): b.Public()}
+	if _, err := d2.Add(a.Public()); !errors.Is(err, ErrDeviceIDCollision) {
+		t.Errorf("colliding id: %v, want ErrDeviceIDCollision", err)
+	}
+	if k, _ := d2.DeviceKey(a.ID()); !k.Equal(b.Public()) {
+		t.Error("the colliding key replaced the trusted one")
 	}
 }
 
@@ -130,10 +222,16 @@ func TestGenerateKeysDeterministic(t *testing.T) {
 
 func TestLoadKeyErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := WriteKeys(dir, nil, false); err != nil {
-		t.Fatal(err)
+	writeBoth(t, dir)
+	p := func(n string) string {
+		switch n {
+		case HubKeyFile, HubPubFile:
+			return filepath.Join(dir, "hub", n)
+		case DeviceKeyFile, DevicePubFile:
+			return filepath.Join(dir, "device", n)
+		}
+		return filepath.Join(dir, n)
 	}
-	p := func(n string) string { return filepath.Join(dir, n) }
 	write := func(name, content string, perm os.FileMode) string {
 		path := p(name)
 		if err := os.WriteFile(path, []byte(content), perm); err != nil {

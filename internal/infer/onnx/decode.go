@@ -1,9 +1,11 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -40,6 +42,23 @@ var ErrFormat = errors.New("onnx: malformed model")
 type decoder struct {
 	lim                    Limits
 	nodes, tensors, values int
+	// attrs and names count attributes and node input/output names and
+	// attribute strings over the whole model: each costs a struct or a
+	// slice header for as little as two bytes of input, so per-node limits
+	// alone would let a small file ask for gigabytes.
+	attrs, names int
+}
+
+// maxAttrsTotal and maxNamesTotal bound attrs and names, as multiples of
+// MaxNodes (a ResNet has a handful of each per node).
+func (d *decoder) maxAttrsTotal() int { return 4 * d.lim.MaxNodes }
+func (d *decoder) maxNamesTotal() int { return 16 * d.lim.MaxNodes }
+
+func (d *decoder) countName() error {
+	if d.names++; d.names > d.maxNamesTotal() {
+		return d.errf("more than %d node inputs, outputs and attribute strings", d.maxNamesTotal())
+	}
+	return nil
 }
 
 func (d *decoder) errf(format string, a ...any) error {
@@ -247,6 +266,9 @@ func (d *decoder) node(b []byte) (*Node, error) {
 			if len(n.Inputs)+len(n.Outputs) >= 4096 {
 				return d.errf("node %q has more than 4096 inputs and outputs", n.Name)
 			}
+			if err := d.countName(); err != nil {
+				return err
+			}
 			if num == 1 {
 				n.Inputs = append(n.Inputs, s)
 			} else {
@@ -262,6 +284,9 @@ func (d *decoder) node(b []byte) (*Node, error) {
 			}
 			if len(n.Attrs) >= d.lim.MaxAttrs {
 				return d.errf("node %q has more than %d attributes", n.Name, d.lim.MaxAttrs)
+			}
+			if d.attrs++; d.attrs > d.maxAttrsTotal() {
+				return d.errf("more than %d attributes in all", d.maxAttrsTotal())
 			}
 			a, err := d.attr(v)
 			n.Attrs = append(n.Attrs, a)
@@ -301,15 +326,18 @@ func (d *decoder) attr(b []byte) (*Attribute, error) {
 			return err
 		case 7:
 			var err error
-			a.Floats, err = d.floats(typ, v, x, a.Floats)
+			a.Floats, err = d.floats(typ, v, x, a.Floats, maxAttrValues)
 			return err
 		case 8:
 			var err error
-			a.Ints, err = d.int64s(typ, v, x, a.Ints)
+			a.Ints, err = d.int64s(typ, v, x, a.Ints, maxAttrValues, "attribute integers")
 			return err
 		case 9:
 			if typ != protowire.BytesType || len(v) > d.lim.MaxName || len(a.Strings) >= 4096 {
 				return d.errf("attribute %q: bad strings", a.Name)
+			}
+			if err := d.countName(); err != nil {
+				return err
 			}
 			a.Strings = append(a.Strings, v)
 		case 6, 10, 11, 22, 23:
@@ -329,20 +357,21 @@ func (d *decoder) attr(b []byte) (*Attribute, error) {
 	return a, err
 }
 
-func (d *decoder) floats(typ protowire.Type, v []byte, x uint64, dst []float32) ([]float32, error) {
+func (d *decoder) floats(typ protowire.Type, v []byte, x uint64, dst []float32, max int64) ([]float32, error) {
 	switch typ {
 	case protowire.Fixed32Type:
-		if int64(len(dst)) >= d.lim.MaxElements {
-			return nil, d.errf("more than %d floats", d.lim.MaxElements)
+		if int64(len(dst)) >= max {
+			return nil, d.errf("more than %d floats", max)
 		}
 		return append(dst, math.Float32frombits(uint32(x))), nil
 	case protowire.BytesType:
 		if len(v)%4 != 0 {
 			return nil, d.errf("packed floats of %d bytes", len(v))
 		}
-		if int64(len(dst)+len(v)/4) > d.lim.MaxElements {
-			return nil, d.errf("more than %d floats", d.lim.MaxElements)
+		if int64(len(dst)+len(v)/4) > max {
+			return nil, d.errf("more than %d floats", max)
 		}
+		dst = slices.Grow(dst, len(v)/4)
 		for i := 0; i < len(v); i += 4 {
 			dst = append(dst, math.Float32frombits(uint32(v[i])|uint32(v[i+1])<<8|uint32(v[i+2])<<16|uint32(v[i+3])<<24))
 		}
@@ -351,29 +380,51 @@ func (d *decoder) floats(typ protowire.Type, v []byte, x uint64, dst []float32) 
 	return nil, d.errf("floats with wire type %d", typ)
 }
 
-func (d *decoder) int64s(typ protowire.Type, v []byte, x uint64, dst []int64) ([]int64, error) {
+// int64s appends the integers of one int64 field occurrence to dst,
+// refusing to hold more than max in all. A packed field's count is taken
+// from its bytes (one terminal byte per varint) before anything grows, so a
+// field of n bytes costs at most n values and only when max allows them.
+func (d *decoder) int64s(typ protowire.Type, v []byte, x uint64, dst []int64, max int64, what string) ([]int64, error) {
 	switch typ {
 	case protowire.VarintType:
-		if int64(len(dst)) >= d.lim.MaxElements {
-			return nil, d.errf("more than %d integers", d.lim.MaxElements)
+		if int64(len(dst)) >= max {
+			return nil, d.errf("more than %d %s", max, what)
 		}
 		return append(dst, int64(x)), nil
 	case protowire.BytesType:
+		n := packedVarints(v)
+		if int64(len(dst))+int64(n) > max {
+			return nil, d.errf("more than %d %s (%d more in a packed field)", max, what, n)
+		}
+		dst = slices.Grow(dst, n)
 		for len(v) > 0 {
-			u, n := protowire.ConsumeVarint(v)
-			if n < 0 {
-				return nil, d.errf("packed integers: %v", protowire.ParseError(n))
-			}
-			if int64(len(dst)) >= d.lim.MaxElements {
-				return nil, d.errf("more than %d integers", d.lim.MaxElements)
+			u, k := protowire.ConsumeVarint(v)
+			if k < 0 {
+				return nil, d.errf("packed %s: %v", what, protowire.ParseError(k))
 			}
 			dst = append(dst, int64(u))
-			v = v[n:]
+			v = v[k:]
 		}
 		return dst, nil
 	}
-	return nil, d.errf("integers with wire type %d", typ)
+	return nil, d.errf("%s with wire type %d", what, typ)
 }
+
+// packedVarints counts the varints in a packed field: the bytes without
+// the continuation bit end one each.
+func packedVarints(v []byte) int {
+	n := 0
+	for _, b := range v {
+		if b < 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+// maxAttrValues bounds the ints or floats of one attribute: kernel shapes,
+// pads and strides have a handful.
+const maxAttrValues = 4096
 
 func (d *decoder) tensor(b []byte) (*Tensor, error) {
 	if d.tensors++; d.tensors > d.lim.MaxTensors {
@@ -382,30 +433,49 @@ func (d *decoder) tensor(b []byte) (*Tensor, error) {
 	t := &Tensor{}
 	var (
 		hasRaw   bool
-		fl       []float32
-		ints     []int64 // int32_data and int64_data, as read
+		nFloats  int64 // float_data values
+		nInts    int64 // int32_data or int64_data values
 		intsFrom protowire.Number
 	)
+	// The first pass reads the header fields and only counts the typed
+	// data; the data are decoded in a second pass, once the count has been
+	// checked against the shape, straight into a buffer of the tensor's own
+	// size. A hostile file thus never makes the decoder hold more than the
+	// tensor it declares, which Elements bounds.
 	err := d.fields(b, "TensorProto", func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		var err error
 		switch num {
 		case 1:
-			t.Dims, err = d.int64s(typ, v, x, t.Dims)
-			if err == nil && len(t.Dims) > d.lim.MaxRank {
-				err = d.errf("tensor %q has more than %d dimensions", t.Name, d.lim.MaxRank)
-			}
+			t.Dims, err = d.int64s(typ, v, x, t.Dims, int64(d.lim.MaxRank), "dimensions")
 		case 2:
 			var dt int64
 			err = d.varint(typ, x, &dt, "data_type")
 			t.DataType = DataType(dt)
 		case 4:
-			fl, err = d.floats(typ, v, x, fl)
+			switch typ {
+			case protowire.Fixed32Type:
+				nFloats++
+			case protowire.BytesType:
+				if len(v)%4 != 0 {
+					return d.errf("tensor %q: packed floats of %d bytes", t.Name, len(v))
+				}
+				nFloats += int64(len(v) / 4)
+			default:
+				return d.errf("tensor %q: floats with wire type %d", t.Name, typ)
+			}
 		case 5, 7:
 			if intsFrom != 0 && intsFrom != num {
 				return d.errf("tensor %q has both int32_data and int64_data", t.Name)
 			}
 			intsFrom = num
-			ints, err = d.int64s(typ, v, x, ints)
+			switch typ {
+			case protowire.VarintType:
+				nInts++
+			case protowire.BytesType:
+				nInts += int64(packedVarints(v))
+			default:
+				return d.errf("tensor %q: integers with wire type %d", t.Name, typ)
+			}
 		case 8:
 			err = d.str(typ, v, &t.Name, "tensor name")
 		case 9:
@@ -434,34 +504,75 @@ func (d *decoder) tensor(b []byte) (*Tensor, error) {
 	}
 	switch {
 	case hasRaw:
-		if len(fl) > 0 || len(ints) > 0 {
+		if nFloats > 0 || nInts > 0 {
 			return nil, d.errf("tensor %q has raw_data and typed data", t.Name)
 		}
-	case len(fl) > 0 || t.DataType == Float && len(ints) == 0:
-		if t.DataType != Float || len(ints) > 0 {
+	case nFloats > 0 || t.DataType == Float && nInts == 0:
+		if t.DataType != Float || nInts > 0 {
 			return nil, d.errf("tensor %q of type %v has float_data", t.Name, t.DataType)
 		}
-		t.Raw = FloatTensor("", nil, fl).Raw
+		if nFloats != n {
+			return nil, d.errf("tensor %q of shape %v has %d floats, want %d", t.Name, t.Dims, nFloats, n)
+		}
+		if t.Raw, err = d.typedData(b, 4, n, 4); err != nil {
+			return nil, err
+		}
 	default:
-		switch {
-		case t.DataType == Int64 && intsFrom != 5:
-			t.Raw = Int64Tensor("", nil, ints).Raw
-		case t.DataType != Int64 && intsFrom != 7:
-			raw := make([]byte, 0, len(ints)*sz)
-			for _, v := range ints {
-				for k := 0; k < sz; k++ {
-					raw = append(raw, byte(v>>(8*k)))
-				}
-			}
-			t.Raw = raw
-		default:
+		if t.DataType == Int64 && intsFrom == 5 || t.DataType != Int64 && intsFrom == 7 {
 			return nil, d.errf("tensor %q of type %v stores its data in the wrong field", t.Name, t.DataType)
+		}
+		if nInts != n {
+			return nil, d.errf("tensor %q of shape %v %v has %d integers, want %d", t.Name, t.Dims, t.DataType, nInts, n)
+		}
+		if t.Raw, err = d.typedData(b, intsFrom, n, sz); err != nil {
+			return nil, err
 		}
 	}
 	if int64(len(t.Raw)) != n*int64(sz) {
 		return nil, d.errf("tensor %q of shape %v %v has %d data bytes, want %d", t.Name, t.Dims, t.DataType, len(t.Raw), n*int64(sz))
 	}
 	return t, nil
+}
+
+// typedData is the tensor's second pass: the n values of field num (4:
+// float_data, 5/7: int32_data/int64_data) of the TensorProto b, little
+// endian, sz bytes each (integers keep their low sz bytes, two's
+// complement). The first pass counted them; the buffer is allocated once,
+// at n×sz bytes.
+func (d *decoder) typedData(b []byte, num protowire.Number, n int64, sz int) ([]byte, error) {
+	out := make([]byte, 0, n*int64(sz))
+	err := d.fields(b, "TensorProto", func(fn protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		if fn != num {
+			return nil
+		}
+		switch {
+		case num == 4 && typ == protowire.Fixed32Type:
+			out = binary.LittleEndian.AppendUint32(out, uint32(x))
+		case num == 4:
+			out = append(out, v...)
+		case typ == protowire.VarintType:
+			out = appendLE(out, x, sz)
+		default:
+			for len(v) > 0 {
+				u, k := protowire.ConsumeVarint(v)
+				if k < 0 {
+					return d.errf("packed integers: %v", protowire.ParseError(k))
+				}
+				out = appendLE(out, u, sz)
+				v = v[k:]
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// appendLE appends the low sz bytes of u, little-endian.
+func appendLE(b []byte, u uint64, sz int) []byte {
+	for k := 0; k < sz; k++ {
+		b = append(b, byte(u>>(8*k)))
+	}
+	return b
 }
 
 func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
