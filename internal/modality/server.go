@@ -22,7 +22,7 @@ type Config struct {
 	AllowSources   []netip.Prefix // source addresses accepted; empty accepts any
 	// MaxAssociations bounds associations at once (default 4); a request
 	// past it gets A-ASSOCIATE-RJ "local limit exceeded", and a connection
-	// past twice as many is closed at once.
+	// past twice as many (and four) is closed at once.
 	MaxAssociations int
 	// MaxPDULength is the most this side receives in one P-DATA-TF, told to
 	// the requester (default 64 KiB, at least 4 KiB, at most 4 MiB).
@@ -145,7 +145,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			l.Close()
 			return fmt.Errorf("modality: accept: %w", err)
 		}
-		if s.conns.Load() >= int64(2*s.cfg.MaxAssociations) {
+		if s.conns.Load() >= int64(2*s.cfg.MaxAssociations+4) {
 			s.log.Warn("modality: connection refused, too many open", "addr", conn.RemoteAddr().String())
 			conn.Close()
 			continue
