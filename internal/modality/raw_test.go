@@ -259,7 +259,7 @@ func TestNegotiation(t *testing.T) {
 	ts := startServer(t, nil, nil)
 	res := dial(t, ts).associate(stdRQ(testAE, "CART",
 		ul.PresentationContext{ID: 1, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.481.3", TransferSyntaxes: []string{ImplicitVRLittleEndian}}, // RT Structure Set
-		ul.PresentationContext{ID: 3, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.1", TransferSyntaxes: []string{"1.2.840.10008.1.2.4.90"}}, // CR in JPEG 2000
+		ul.PresentationContext{ID: 3, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.1", TransferSyntaxes: []string{"1.2.840.10008.1.2.4.90"}},   // CR in JPEG 2000
 		ul.PresentationContext{ID: 5, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.1", TransferSyntaxes: []string{"1.2.840.10008.1.2.2", ImplicitVRLittleEndian, ExplicitVRLittleEndian}},
 		ul.PresentationContext{ID: 7, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.3.1", TransferSyntaxes: []string{ImplicitVRLittleEndian}},
 		ul.PresentationContext{ID: 9, AbstractSyntax: "1.2.840.10008.5.1.4.1.1.1", TransferSyntaxes: []string{"1.2.840.10008.1.2.1.99"}}, // deflated
