@@ -243,4 +243,3 @@ func TestCLIWatch(t *testing.T) {
 	}
 	p.stop(t)
 }
-
