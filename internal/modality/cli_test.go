@@ -55,7 +55,7 @@ type edgeProc struct {
 	done chan error
 }
 
-func startEdge(t *testing.T, args ...string) *edgeProc {
+func startEdge(t testing.TB, args ...string) *edgeProc {
 	t.Helper()
 	p := &edgeProc{cmd: exec.Command(edgeBinary(t), args...), done: make(chan error, 1)}
 	stderr, err := p.cmd.StderrPipe()
@@ -96,7 +96,7 @@ func (p *edgeProc) logs() string {
 var listenRE = regexp.MustCompile(`modality: listening" addr=127\.0\.0\.1:(\d+)`)
 
 // port waits for the provider's "listening" line.
-func (p *edgeProc) port(t *testing.T) string {
+func (p *edgeProc) port(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -109,7 +109,7 @@ func (p *edgeProc) port(t *testing.T) string {
 	return ""
 }
 
-func (p *edgeProc) stop(t *testing.T) {
+func (p *edgeProc) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
