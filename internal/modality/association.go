@@ -102,8 +102,9 @@ type association struct {
 	log  *slog.Logger
 	addr string
 
-	lastErr error // the reason of the last evInvalid
-	counted bool  // holds one of the MaxAssociations places
+	lastErr error     // the reason of the last evInvalid
+	artim   time.Time // when ARTIM expires in Sta2 and Sta13
+	counted bool      // holds one of the MaxAssociations places
 
 	rq       *ul.AssociateRQ
 	contexts map[byte]accepted
@@ -149,6 +150,7 @@ func (a *association) run(ctx context.Context) {
 		}
 		a.conn.Close()
 	}()
+	a.artim = time.Now().Add(a.s.cfg.ARTIMTimeout)
 	for st := sta2; st != sta1; {
 		ev, body := a.next(st)
 		if ctx.Err() != nil && ev == evTimeout && st == sta6 {
@@ -156,17 +158,23 @@ func (a *association) run(ctx context.Context) {
 			a.send(ul.Abort(ul.AbortSourceUser, 0))
 			return
 		}
-		st = acceptorTable[st][ev](a, ctx, body)
+		next := acceptorTable[st][ev](a, ctx, body)
+		if next == sta13 && st != sta13 {
+			// ARTIM runs from the moment this side waits for the close; PDUs
+			// the peer goes on sending do not restart it.
+			a.artim = time.Now().Add(a.s.cfg.ARTIMTimeout)
+		}
+		st = next
 	}
 }
 
 // next reads the next PDU with the deadline and size limit of state st.
 func (a *association) next(st state) (event, []byte) {
-	timeout, limit := a.s.cfg.ARTIMTimeout, uint32(maxAssociateRQ)
+	deadline, limit := a.artim, uint32(maxAssociateRQ)
 	if st == sta6 {
-		timeout, limit = a.s.cfg.IdleTimeout, a.s.cfg.MaxPDULength
+		deadline, limit = time.Now().Add(a.s.cfg.IdleTimeout), a.s.cfg.MaxPDULength
 	}
-	a.conn.SetReadDeadline(time.Now().Add(timeout))
+	a.conn.SetReadDeadline(deadline)
 	t, body, err := a.rd.Next(limit)
 	if err == nil {
 		return pduEvents[t], body

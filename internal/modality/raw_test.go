@@ -421,3 +421,21 @@ func TestIdleTimeout(t *testing.T) {
 	p.expect(ul.TypeAbort)
 	p.expectClosed()
 }
+
+// TestARTIMNotRestartedByPDUs keeps sending PDUs after an A-ABORT: the
+// provider still closes once ARTIM has run out.
+func TestARTIMNotRestartedByPDUs(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.ARTIMTimeout = 500 * time.Millisecond }, nil)
+	p := dial(t, ts)
+	p.send(pdata(1, true, true, []byte{0}))
+	p.expect(ul.TypeAbort)
+	start := time.Now()
+	for time.Since(start) < 5*time.Second {
+		p.conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := p.conn.Write(ul.ReleaseRQ()); err != nil {
+			return // closed by the provider
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("connection still open 5 s after the A-ABORT, with ARTIM at 0.5 s")
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -332,3 +333,23 @@ func TestStoreSCUConsumerFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestStoreSCUUnknownSOPClassRefused(t *testing.T) {
+	needTool(t, "storescu")
+	p := filepath.Join(t.TempDir(), "rt.dcm")
+	const rtStructureSet = "1.2.840.10008.5.1.4.1.1.481.3"
+	synthObject(t, p, rtStructureSet, "1.2.3.18.1", 1000)
+	ts := startServer(t, nil, nil)
+	out, _ := storescu(t, ts, "-d", "-R", p)
+	if !regexpMatch(`Context ID:\s+\d+ \(Abstract Syntax Not Supported\)\s+D:\s+Abstract Syntax: =RTStructureSetStorage`, out) {
+		t.Errorf("the RT Structure Set context was not refused as abstract syntax not supported:\n%s", out)
+	}
+	if strings.Contains(out, "Received Store Response") {
+		t.Errorf("a store request went through:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(ts.out, FileName("1.2.3.18.1"))); err == nil {
+		t.Error("stored an object of a refused SOP class")
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
