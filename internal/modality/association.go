@@ -536,7 +536,7 @@ func (a *association) finishStore(ctx context.Context, op *storeOp) error {
 
 func (a *association) store(ctx context.Context, op *storeOp, log *slog.Logger) (uint16, string) {
 	cmd := op.cmd
-	head := op.spool.head
+	head, whole := op.spool.head, op.n <= int64(len(op.spool.head))
 	path, size, err := op.spool.commit()
 	op.spool = nil
 	if err != nil {
@@ -544,7 +544,7 @@ func (a *association) store(ctx context.Context, op *storeOp, log *slog.Logger) 
 		return failureStatus(err), "cannot write the object: " + errText(err)
 	}
 	defer os.Remove(path)
-	if class, inst, ok := datasetUIDs(head, op.ts); ok {
+	if class, inst, ok := datasetUIDs(head, op.ts, whole); ok {
 		if inst != cmd.AffectedSOPInstanceUID {
 			return dimse.StatusDataSetMismatch, "SOP Instance UID in the data set differs from the command's"
 		}

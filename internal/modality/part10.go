@@ -163,13 +163,15 @@ func explicitElement(b []byte, off int) (tag uint32, vr string, v []byte, next i
 // datasetUIDs finds SOP Class UID (0008,0016) and SOP Instance UID
 // (0008,0018) at the start of a data set. It walks top-level elements of
 // defined length only up to (0008,0018); ok is false when it cannot get
-// there within head (an element of undefined length or head cut short), and
-// the caller then skips the check rather than refuse a valid object.
-func datasetUIDs(head []byte, ts string) (class, inst string, ok bool) {
+// there within head (an element of undefined length, or head cut short when
+// it is not the whole data set), and the caller then skips the check rather
+// than refuse a valid object. When whole is true, head is the complete data
+// set, and running out of it means the UIDs are absent (ok, empty strings).
+func datasetUIDs(head []byte, ts string, whole bool) (class, inst string, ok bool) {
 	explicit := ts != ImplicitVRLittleEndian
 	for off := 0; ; {
 		if len(head)-off < 8 {
-			return class, inst, false
+			return class, inst, whole
 		}
 		tag := uint32(binary.LittleEndian.Uint16(head[off:]))<<16 | uint32(binary.LittleEndian.Uint16(head[off+2:]))
 		if tag > 0x00080018 {
@@ -181,7 +183,7 @@ func datasetUIDs(head []byte, ts string) (class, inst string, ok bool) {
 			vr := string(head[off+4 : off+6])
 			if longVR(vr) {
 				if len(head)-off < 12 {
-					return class, inst, false
+					return class, inst, whole
 				}
 				n = binary.LittleEndian.Uint32(head[off+8:])
 				hl = 12
@@ -192,7 +194,7 @@ func datasetUIDs(head []byte, ts string) (class, inst string, ok bool) {
 			n = binary.LittleEndian.Uint32(head[off+4:])
 		}
 		if n == 0xFFFFFFFF || uint64(n) > uint64(len(head)-off-hl) {
-			return class, inst, false
+			return class, inst, whole && n != 0xFFFFFFFF
 		}
 		v := strings.TrimRight(string(head[off+hl:off+hl+int(n)]), "\x00 ")
 		switch tag {

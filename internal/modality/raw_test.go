@@ -314,7 +314,7 @@ func TestStoreRefusals(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.MaxObjectSize = 1000 }, nil)
 	p := dial(t, ts)
 	p.associate(stdRQ(testAE, "CART"))
-	for i, c := range []struct {
+	for _, c := range []struct {
 		name   string
 		cmd    []byte
 		ds     []byte
@@ -322,16 +322,21 @@ func TestStoreRefusals(t *testing.T) {
 	}{
 		{"instance UID differs", storeRQ(1, "1.2.3.8.1"), dataset(secondaryCapture, "1.2.3.8.2"), dimse.StatusDataSetMismatch},
 		{"class UID differs", storeRQ(2, "1.2.3.8.3"), dataset("1.2.840.10008.5.1.4.1.1.2", "1.2.3.8.3"), dimse.StatusDataSetMismatch},
+		{"empty data set", storeRQ(5, "1.2.3.8.6"), []byte{}, dimse.StatusDataSetMismatch},
 		{"too large", storeRQ(3, "1.2.3.8.4"), append(dataset(secondaryCapture, "1.2.3.8.4"), make([]byte, 2000)...), dimse.StatusOutOfResources},
 		{"SOP class not the context's", (&dimse.Request{Field: dimse.CStoreRQ, MessageID: 4, AffectedSOPClassUID: "1.2.840.10008.5.1.4.1.1.2", AffectedSOPInstanceUID: "1.2.3.8.5"}).Marshal(), dataset("1.2.840.10008.5.1.4.1.1.2", "1.2.3.8.5"), dimse.StatusSOPClassNotSupport},
 	} {
 		p.send(pdata(3, true, true, c.cmd))
+		if len(c.ds) == 0 {
+			p.send(pdata(3, false, true, nil))
+		}
 		for off := 0; off < len(c.ds); off += 500 {
 			end := min(off+500, len(c.ds))
 			p.send(pdata(3, false, end == len(c.ds), c.ds[off:end]))
 		}
 		r := p.response()
-		if r.Status != c.status || r.MessageIDRespondedTo != uint16(i+1) || r.ErrorComment == "" {
+		rq, _ := dimse.Parse(c.cmd)
+		if r.Status != c.status || r.MessageIDRespondedTo != rq.MessageID || r.ErrorComment == "" {
 			t.Errorf("%s: status %04X comment %q, want %04X with a comment", c.name, r.Status, r.ErrorComment, c.status)
 		}
 	}

@@ -353,3 +353,29 @@ func TestStoreSCUUnknownSOPClassRefused(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// TestStoreSCUImplicitVR has storescu convert the samples to implicit VR
+// little endian on the way: what is stored says so in its meta, and the
+// protect pipeline reads the same pixels from it.
+func TestStoreSCUImplicitVR(t *testing.T) {
+	supported, _ := sampleFiles(t)
+	ts := startServer(t, nil, nil)
+	out, err := storescu(t, ts, append([]string{"-xi"}, supported...)...)
+	if err != nil || strings.Count(out, "(Success)") != len(supported) {
+		t.Fatalf("storescu -xi: %v\n%s", err, out)
+	}
+	for _, p := range supported {
+		got := filepath.Join(ts.out, FileName(fileMeta(t, p).SOPInstanceUID))
+		if ts := fileMeta(t, got).TransferSyntaxUID; ts != ImplicitVRLittleEndian {
+			t.Errorf("%s stored in %s", filepath.Base(p), ts)
+		}
+		im0, _, err0 := medimg.ReadFile(p)
+		im1, _, err1 := medimg.ReadFile(got)
+		if err0 != nil {
+			continue
+		}
+		if err1 != nil || !slices.Equal(im0.Pix, im1.Pix) {
+			t.Errorf("%s: medimg on the implicit VR object: %v", filepath.Base(p), err1)
+		}
+	}
+}
