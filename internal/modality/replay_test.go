@@ -295,3 +295,75 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNegotiate answers any A-ASSOCIATE-RQ that parses: every proposed
+// context gets exactly one result in the A-ASSOCIATE-AC, acceptance only for
+// a supported abstract syntax with a transfer syntax that was proposed and is
+// supported, and the AC reads back with the same results.
+func FuzzNegotiate(f *testing.F) {
+	for _, name := range exchanges {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			types, bodies := pdus(f, b)
+			if len(types) > 0 && types[0] == ul.TypeAssociateRQ {
+				f.Add(bodies[0])
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rq, err := ul.ParseAssociateRQ(body)
+		if err != nil {
+			return
+		}
+		ac := &ul.AssociateAC{CalledAE: rq.CalledAE, CallingAE: rq.CallingAE, MaxPDULength: 16384,
+			ImplementationClassUID: ImplementationClassUID, ImplementationVersion: ImplementationVersion}
+		for _, pc := range rq.Contexts {
+			r := negotiate(pc)
+			if r.ID != pc.ID {
+				t.Fatalf("result for context %d answers %d", pc.ID, r.ID)
+			}
+			supported := pc.AbstractSyntax == VerificationSOPClass || IsStorageClass(pc.AbstractSyntax)
+			switch r.Result {
+			case ul.ResultAcceptance:
+				if !supported || !IsTransferSyntax(r.TransferSyntax) || !slicesContains(pc.TransferSyntaxes, r.TransferSyntax) {
+					t.Fatalf("accepted %+v with %s", pc, r.TransferSyntax)
+				}
+			case ul.ResultAbstractSyntaxNotSupported:
+				if supported {
+					t.Fatalf("refused supported abstract syntax %s", pc.AbstractSyntax)
+				}
+			case ul.ResultTransferSyntaxNotSupported:
+				for _, ts := range pc.TransferSyntaxes {
+					if supported && IsTransferSyntax(ts) {
+						t.Fatalf("refused %+v though %s is supported", pc, ts)
+					}
+				}
+			default:
+				t.Fatalf("result %d", r.Result)
+			}
+			ac.Results = append(ac.Results, r)
+		}
+		pdu := ac.Marshal()
+		if len(pdu) > maxAssociateRQ+ul.HeaderLen {
+			t.Fatalf("A-ASSOCIATE-AC of %d bytes", len(pdu))
+		}
+		back := acResults(t, pdu[ul.HeaderLen:])
+		if len(back) != len(rq.Contexts) {
+			t.Fatalf("AC carries %d results for %d contexts", len(back), len(rq.Contexts))
+		}
+		for _, r := range ac.Results {
+			if b := back[r.ID]; b.Result != r.Result || (r.Result == ul.ResultAcceptance && b.TransferSyntax != r.TransferSyntax) {
+				t.Fatalf("context %d: AC says %+v, negotiated %+v", r.ID, b, r)
+			}
+		}
+	})
+}
+
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
