@@ -358,7 +358,6 @@ func FuzzNegotiate(f *testing.F) {
 	})
 }
 
-
 func slicesContains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
