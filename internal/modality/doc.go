@@ -45,4 +45,21 @@
 // Spool files are written under a temporary name and renamed once synced;
 // a restart removes whatever the spool folder holds, because no modality
 // was told those objects were stored.
+//
+// # Watch folder
+//
+// Watcher lists its folder every Poll. A regular file (not hidden, not named
+// like a copy in progress: .tmp, .part, .partial, .crdownload) is complete
+// when its size and modification time have not changed for Settle, or at
+// once when inotify reports it renamed into the folder. Its file meta must
+// name a storage SOP class and a transfer syntax the provider would accept;
+// its key is its SOP Instance UID and the SHA-256 of its bytes. A key the
+// journal already holds is not handed over again (the file goes to done/);
+// otherwise the Consumer gets the file where it lies, and on success the key
+// is appended to the journal and synced, then the file is renamed into
+// done/; on failure <name>.reason.txt is written into failed/ and the file
+// renamed beside it. A restart between the hand-over and the journal's sync
+// hands that one file over again: a Consumer that must see each object once
+// dedupes by SOP Instance UID (DirStore replaces the file with the same
+// bytes).
 package modality
