@@ -227,6 +227,17 @@ func FuzzAssociation(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// Short streams that reach each state and each DIMSE path, for the
+	// mutator to start from.
+	rq := stdRQ(testAE, "CART").Marshal()
+	echo := (&dimse.Request{Field: dimse.CEchoRQ, MessageID: 1, AffectedSOPClassUID: VerificationSOPClass, DataSetType: dimse.NoDataSet}).Marshal()
+	ds := dataset(secondaryCapture, "1.2.3.9")
+	join := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	f.Add(join(rq, pdata(1, true, true, echo), ul.ReleaseRQ()))
+	f.Add(join(rq, pdata(3, true, true, storeRQ(1, "1.2.3.9")), pdata(3, false, false, ds[:7]), pdata(3, false, true, ds[7:]), ul.ReleaseRQ()))
+	f.Add(join(rq, pdata(3, true, false, storeRQ(1, "1.2.3.9")[:9]), pdata(3, true, true, storeRQ(1, "1.2.3.9")[9:]), pdata(3, false, true, ds)))
+	f.Add(join(rq, pdata(3, true, true, storeRQ(1, "1.2.3.9")), pdata(3, false, false, ds), ul.Abort(0, 0)))
+	f.Add(join(stdRQ("OTHER", "CART").Marshal(), ul.ReleaseRQ()))
 	spool := fuzzSpool(f)
 	srv, err := NewServer(Config{AETitle: testAE, SpoolDir: spool, MaxPDULength: 4096, MaxObjectSize: 1 << 20}, discardStore{}, nil)
 	if err != nil {
