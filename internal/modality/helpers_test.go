@@ -54,6 +54,7 @@ type testServer struct {
 	logs     *syncBuffer
 	srv      *Server
 	consumer Consumer
+	cancel   context.CancelFunc
 }
 
 // startServer runs a provider on 127.0.0.1 until the test ends. edit may
@@ -83,6 +84,7 @@ func startServer(t testing.TB, edit func(*Config), c Consumer) *testServer {
 	ts.addr = l.Addr().String()
 	ts.port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
 	t.Cleanup(func() {

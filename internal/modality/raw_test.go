@@ -444,3 +444,29 @@ func TestARTIMNotRestartedByPDUs(t *testing.T) {
 	}
 	t.Fatal("connection still open 5 s after the A-ABORT, with ARTIM at 0.5 s")
 }
+
+// TestShutdownAbortsAssociations cancels the server's context with an
+// association open and an object half received: the peer gets an A-ABORT
+// and nothing is left in the spool.
+func TestShutdownAbortsAssociations(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	p := dial(t, ts)
+	p.associate(stdRQ(testAE, "CART"))
+	p.send(pdata(3, true, true, storeRQ(1, "1.2.3.22.1")))
+	p.send(pdata(3, false, false, dataset(secondaryCapture, "1.2.3.22.1")))
+	time.Sleep(100 * time.Millisecond)
+	ts.cancel()
+	p.expect(ul.TypeAbort)
+	p.expectClosed()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ents, _ := os.ReadDir(ts.spool)
+		if len(ents) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spool holds %s after shutdown", ents[0].Name())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -80,13 +80,12 @@ func (s *spoolFile) commit() (string, int64, error) {
 	}
 	final := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(s.tmp), "."), partSuffix) + ".dcm"
 	final = filepath.Join(s.dir, final)
+	// The folder is not synced: the bytes are, which is what the consumer
+	// reads, links or copies, and a restart empties the spool anyway. The
+	// consumer makes its own copy durable before it returns.
 	if err := os.Rename(s.tmp, final); err != nil {
 		os.Remove(s.tmp)
 		return "", 0, fmt.Errorf("modality: rename spool file: %w", err)
-	}
-	if err := fsutil.SyncDir(s.dir); err != nil {
-		os.Remove(final)
-		return "", 0, err
 	}
 	return final, st.Size(), nil
 }
