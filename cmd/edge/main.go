@@ -45,6 +45,7 @@ func commands() []command {
 		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 		{"sensor", "fingerprint sensor: list, info, capture, led, enroll, login, simulate", runSensor},
+		{"modality", "modality listen --ae AE --port N --out DIR | modality watch --in DIR --out DIR: DICOM intake", runModality},
 	}
 }
 

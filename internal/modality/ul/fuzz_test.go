@@ -1,0 +1,78 @@
+package ul
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// FuzzReader reads any stream as PDUs and parses each as its type says: no
+// panic, no read past a limit, and every failure a *ProtocolError or a short
+// stream.
+func FuzzReader(f *testing.F) {
+	f.Add(Abort(2, 1))
+	f.Add(append(ReleaseRQ(), ReleaseRP()...))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		const limit = 16 << 10
+		rd := NewReader(bytes.NewReader(stream))
+		for {
+			typ, body, err := rd.Next(limit)
+			if err != nil {
+				var pe *ProtocolError
+				if !errors.As(err, &pe) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if len(body) > limit {
+				t.Fatalf("%v body of %d bytes past the limit", typ, len(body))
+			}
+			switch typ {
+			case TypeAssociateRQ:
+				ParseAssociateRQ(body)
+			case TypePData:
+				n := 0
+				EachPDV(body, func(p PDV) error {
+					n += len(p.Data)
+					return nil
+				})
+				if n > len(body) {
+					t.Fatalf("PDVs hold %d bytes of a %d-byte PDU", n, len(body))
+				}
+			case TypeAbort:
+				ParseAbort(body)
+			}
+		}
+	})
+}
+
+// FuzzAssociateRQ parses any A-ASSOCIATE-RQ body; one that parses encodes
+// and parses again to the same request.
+func FuzzAssociateRQ(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rq, err := ParseAssociateRQ(body)
+		if err != nil {
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ProtocolError", err)
+			}
+			return
+		}
+		if len(rq.Contexts) == 0 || len(rq.Contexts) > MaxContexts {
+			t.Fatalf("%d contexts", len(rq.Contexts))
+		}
+		again, err := ParseAssociateRQ(rq.Marshal()[HeaderLen:])
+		if err != nil {
+			t.Fatalf("re-encoded request does not parse: %v", err)
+		}
+		// Marshal pads AE titles to 16 characters and drops what is longer.
+		if len(rq.CalledAE) > 16 || len(rq.CallingAE) > 16 {
+			t.Fatalf("AE title longer than 16: %q %q", rq.CalledAE, rq.CallingAE)
+		}
+		if !reflect.DeepEqual(again.Contexts, rq.Contexts) || again.MaxPDULength != rq.MaxPDULength || again.CallingAE != rq.CallingAE {
+			t.Fatalf("round trip: %+v != %+v", again, rq)
+		}
+	})
+}
