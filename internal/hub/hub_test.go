@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -176,8 +176,8 @@ func (d *device) drain(t *testing.T) (map[string]*uplink.Receipt, error) {
 	t.Helper()
 	got := map[string]*uplink.Receipt{}
 	s := &tus.Sender{Client: d.client, Outbox: d.outbox, Once: true, MaxStalled: 2,
-		Backoff: uplink.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Backoff:   uplink.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnReceipt: func(e outbox.Entry, r *uplink.Receipt) { got[e.IDHex()] = r }}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -144,7 +144,6 @@ func (h *Hub) restore(ctx context.Context, info handler.FileInfo, bin string, re
 	return nil
 }
 
-
 // keepRejected moves a refused envelope into rejected/ beside its reason.
 func (h *Hub) keepRejected(uploadID, bin, reason string) (string, error) {
 	dir := filepath.Join(h.cfg.Path(h.cfg.Store), rejectedDir)
