@@ -43,6 +43,8 @@ func commands() []command {
 		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 		{"sensor", "fingerprint sensor: list, info, capture, led, enroll, login, simulate", runSensor},
+		{"hub", "hub init|trust|audit, or hub --config FILE: receive envelopes, restore, forward to the PACS", runHub},
+		{"uplink", "uplink enqueue|send|status --outbox DIR: queue envelopes and send them to the hub", runUplink},
 	}
 }
 

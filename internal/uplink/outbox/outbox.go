@@ -502,3 +502,16 @@ func (o *Outbox) Stats() (Stats, error) {
 	s.LastError, s.LastErrorAt = o.lastErr, o.lastErrAt
 	return s, nil
 }
+
+// EnqueueFile enqueues the envelope in a file, read with the outbox's size bound.
+func (o *Outbox) EnqueueFile(ctx context.Context, path string) (Entry, error) {
+	b, err := readBounded(path, o.opt.MaxEnvelope)
+	if err != nil {
+		return Entry{}, err
+	}
+	e, err := o.Enqueue(ctx, b)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w (%s)", err, path)
+	}
+	return e, nil
+}
