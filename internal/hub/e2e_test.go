@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -18,7 +17,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -528,6 +526,4 @@ drained:
 	e.verify()
 	t.Logf("%d images; sender killed %d times, hub %d times, link cut %d times; %d bytes up, %d down",
 		len(c.items), senderKills, hubKills, e.proxy.Cuts(), e.proxy.Up(), e.proxy.Down())
-	_ = io.Discard
-	_ = strings.TrimSpace
 }

@@ -49,6 +49,9 @@ func parseUploadMeta(header, certDevice string) (uploadMeta, error) {
 	if b, err := hex.DecodeString(m.EnvelopeID); err != nil || len(b) != 16 || hex.EncodeToString(b) != m.EnvelopeID || m.EnvelopeID == strings.Repeat("0", 32) {
 		return m, fmt.Errorf("Upload-Metadata %s %q is not 32 lowercase hex digits, not all zero", MetaEnvelopeID, m.EnvelopeID)
 	}
+	if b, err := hex.DecodeString(m.DeviceID); err != nil || len(b) != 8 || hex.EncodeToString(b) != m.DeviceID {
+		return m, fmt.Errorf("Upload-Metadata %s %q is not 16 lowercase hex digits", MetaDeviceID, m.DeviceID)
+	}
 	if m.DeviceID != certDevice {
 		return m, fmt.Errorf("Upload-Metadata %s %q is not the client certificate's device %q", MetaDeviceID, m.DeviceID, certDevice)
 	}
