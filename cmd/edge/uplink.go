@@ -103,7 +103,9 @@ func runUplinkStatus(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(e.stdout, map[string]any{
-		"depth": s.Depth, "bytes": s.Bytes, "oldest_age_seconds": s.OldestAge.Seconds(),
-	})
+	st := map[string]any{"depth": s.Depth, "bytes": s.Bytes, "oldest_age_seconds": s.OldestAge.Seconds(), "full": s.Full}
+	if s.Full {
+		st["full_since"] = s.FullSince
+	}
+	return printJSON(e.stdout, st)
 }

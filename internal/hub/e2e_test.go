@@ -104,7 +104,7 @@ var (
 
 // sealCorpus protects every sample image edge protect supports, once per
 // test binary run: both end-to-end tests send the same envelopes.
-func sealCorpus(t *testing.T) *corpus {
+func sealCorpus(t testing.TB) *corpus {
 	t.Helper()
 	dataDir := testenv.Path(t, "medical")
 	corpusOnce.Do(func() { corpusVal, corpusErr = makeCorpus(t, dataDir) })
@@ -114,7 +114,7 @@ func sealCorpus(t *testing.T) *corpus {
 	return corpusVal
 }
 
-func makeCorpus(t *testing.T, dataDir string) (*corpus, error) {
+func makeCorpus(t testing.TB, dataDir string) (*corpus, error) {
 	keysDir, err := os.MkdirTemp("", "edge-e2e-keys")
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func makeCorpus(t *testing.T, dataDir string) (*corpus, error) {
 
 // e2e is one run: a hub folder, its child process, Orthanc and a proxy.
 type e2e struct {
-	t        *testing.T
+	t        testing.TB
 	c        *corpus
 	dir      string
 	cfgPath  string
@@ -179,7 +179,7 @@ type e2e struct {
 	children int
 }
 
-func newE2E(t *testing.T, c *corpus) *e2e {
+func newE2E(t testing.TB, c *corpus) *e2e {
 	t.Helper()
 	e := &e2e{t: t, c: c, logs: t.TempDir()}
 	e.orthanc = orthanctest.Start(t)
@@ -240,7 +240,7 @@ func newE2E(t *testing.T, c *corpus) *e2e {
 	return e
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -435,7 +435,7 @@ func (e *e2e) verify() {
 	}
 }
 
-func outboxEntries(t *testing.T, dir string) int {
+func outboxEntries(t testing.TB, dir string) int {
 	o, err := outbox.Open(dir, outbox.Options{})
 	if err != nil {
 		t.Fatal(err)

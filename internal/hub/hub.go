@@ -99,6 +99,7 @@ func New(cfg *Config, opt Options) (*Hub, error) {
 	if h.trust, err = newTrustDir(cfg.Path(cfg.TrustedDir)); err != nil {
 		return nil, err
 	}
+	h.trust.log = h.log.Warn
 	h.opener = &protect.Opener{Hub: hubKey, Trust: h.trust, Limits: cfg.UplinkLimits()}
 	if h.cert, err = loadTLS(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey)); err != nil {
 		return nil, err

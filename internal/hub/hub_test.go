@@ -35,7 +35,7 @@ type testHub struct {
 	stop          func()
 }
 
-func startHub(t *testing.T, dir string, opt hub.Options) *testHub {
+func startHub(t testing.TB, dir string, opt hub.Options) *testHub {
 	t.Helper()
 	cfg, err := hub.LoadConfig(filepath.Join(dir, hub.ConfigFile))
 	if err != nil {
@@ -77,7 +77,7 @@ func startHub(t *testing.T, dir string, opt hub.Options) *testHub {
 }
 
 // newHubDir makes a hub folder trusting the named test devices.
-func newHubDir(t *testing.T, devices ...uplink.DeviceKey) string {
+func newHubDir(t testing.TB, devices ...uplink.DeviceKey) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hub")
 	if _, err := hub.Init(dir, hub.InitOptions{Listen: "127.0.0.1:0"}); err != nil {
@@ -97,7 +97,7 @@ func newHubDir(t *testing.T, devices ...uplink.DeviceKey) string {
 	return dir
 }
 
-func writeDevicePub(t *testing.T, path string, d uplink.DeviceKey) {
+func writeDevicePub(t testing.TB, path string, d uplink.DeviceKey) {
 	t.Helper()
 	b := pem.EncodeToMemory(&pem.Block{Type: uplink.DevicePublicBlock, Bytes: d.Public()})
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -105,7 +105,7 @@ func writeDevicePub(t *testing.T, path string, d uplink.DeviceKey) {
 	}
 }
 
-func hubPub(t *testing.T, dir string) uplink.HubPublicKey {
+func hubPub(t testing.TB, dir string) uplink.HubPublicKey {
 	t.Helper()
 	k, err := uplink.LoadHubPublicKey(filepath.Join(dir, uplink.HubPubFile))
 	if err != nil {
@@ -136,7 +136,7 @@ func features(seed uint64) []float32 {
 	return f
 }
 
-func seal(t *testing.T, hp uplink.HubPublicKey, dev uplink.DeviceKey, im *medimg.Image, c *medimg.Container) []byte {
+func seal(t testing.TB, hp uplink.HubPublicKey, dev uplink.DeviceKey, im *medimg.Image, c *medimg.Container) []byte {
 	t.Helper()
 	p, err := (&protect.Sealer{Hub: hp, Device: dev}).Protect(context.Background(), &protect.Request{
 		Image: im, Container: c, Features: features(7), ClinicianID: "dr-test",
@@ -153,7 +153,7 @@ type device struct {
 	client *tus.Client
 }
 
-func newDevice(t *testing.T, th *testHub, key uplink.DeviceKey) *device {
+func newDevice(t testing.TB, th *testHub, key uplink.DeviceKey) *device {
 	t.Helper()
 	o, err := outbox.Open(t.TempDir(), outbox.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -172,7 +172,7 @@ func newDevice(t *testing.T, th *testHub, key uplink.DeviceKey) *device {
 }
 
 // drain sends everything queued and returns the receipts by envelope id.
-func (d *device) drain(t *testing.T) (map[string]*uplink.Receipt, error) {
+func (d *device) drain(t testing.TB) (map[string]*uplink.Receipt, error) {
 	t.Helper()
 	got := map[string]*uplink.Receipt{}
 	s := &tus.Sender{Client: d.client, Outbox: d.outbox, Once: true, MaxStalled: 2,
@@ -184,7 +184,7 @@ func (d *device) drain(t *testing.T) (map[string]*uplink.Receipt, error) {
 	return got, s.Run(ctx)
 }
 
-func (d *device) enqueue(t *testing.T, env []byte) string {
+func (d *device) enqueue(t testing.TB, env []byte) string {
 	t.Helper()
 	e, err := d.outbox.Enqueue(context.Background(), env)
 	if err != nil {
@@ -193,7 +193,7 @@ func (d *device) enqueue(t *testing.T, env []byte) string {
 	return e.IDHex()
 }
 
-func audit(t *testing.T, th *testHub) []hub.Record {
+func audit(t testing.TB, th *testHub) []hub.Record {
 	t.Helper()
 	recs, err := th.hub.Audit()
 	if err != nil {
@@ -331,7 +331,7 @@ func TestRejections(t *testing.T) {
 	}
 }
 
-func findName(t *testing.T, dir, id string) string {
+func findName(t testing.TB, dir, id string) string {
 	t.Helper()
 	m, _ := filepath.Glob(filepath.Join(dir, "rejected", "*-"+id+".edge"))
 	if len(m) != 1 {
@@ -382,7 +382,7 @@ func TestResumeAfterCut(t *testing.T) {
 	}
 }
 
-func scrape(t *testing.T, th *testHub) string {
+func scrape(t testing.TB, th *testHub) string {
 	t.Helper()
 	cert, _ := uplinktest.DeviceKey(t, "a").TLSCertificate(time.Now())
 	hc, _ := tus.NewHTTPClient(th.pin, cert)
@@ -395,7 +395,7 @@ func scrape(t *testing.T, th *testHub) string {
 	return string(b)
 }
 
-func metricValue(t *testing.T, m, name string) float64 {
+func metricValue(t testing.TB, m, name string) float64 {
 	t.Helper()
 	for _, l := range strings.Split(m, "\n") {
 		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
@@ -430,6 +430,6 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
-type tlog struct{ t *testing.T }
+type tlog struct{ t testing.TB }
 
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }

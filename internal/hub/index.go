@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"edge/internal/uplink"
 )
@@ -253,7 +254,7 @@ func ReadAudit(c *Config) ([]Record, error) {
 		return nil, fmt.Errorf("hub: audit: %w", err)
 	}
 	db, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 3 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("hub: audit: %s is held by a running hub; stop it first", p)
 	}
 	if err != nil {

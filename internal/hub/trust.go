@@ -21,7 +21,8 @@ type trustDir struct {
 	mu      sync.Mutex
 	mtime   time.Time
 	devices uplink.Devices
-	err     error
+	logged  bool // a refresh error was logged; log the next only after a success
+	log     func(msg string, args ...any)
 }
 
 func newTrustDir(dir string) (*trustDir, error) {
@@ -64,7 +65,14 @@ func (t *trustDir) refresh() error {
 func (t *trustDir) DeviceKey(id string) (ed25519.PublicKey, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.err = t.refresh()
+	if err := t.refresh(); err != nil {
+		if !t.logged && t.log != nil {
+			t.log("hub: trusted devices not re-read; keeping the last list", "err", err)
+		}
+		t.logged = true
+	} else {
+		t.logged = false
+	}
 	return t.devices.DeviceKey(id)
 }
 

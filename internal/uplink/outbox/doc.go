@@ -7,6 +7,7 @@
 // An outbox is one folder:
 //
 //	DIR/.lock                         flock(2) held for every change, by any process
+//	DIR/full                          the quota alarm: when and why an Enqueue was refused
 //	DIR/q/T-ID.edge                   one queued envelope, mode 0600
 //	DIR/q/T-ID.upload                 the upload URL of that envelope, once one was created
 //	DIR/rejected/T-ID.edge            envelopes the hub refused, with
@@ -30,7 +31,8 @@
 //
 // Options.MaxBytes and Options.MaxCount bound q/. An Enqueue that would pass
 // either fails with a *FullError (errors.Is(err, ErrFull)) and changes
-// nothing; the intake turns it into a refusal to the modality, which keeps
+// nothing but raising the alarm (DIR/full, a warning in the log, Stats.Full
+// and the edge_outbox_full gauge) until an Enqueue succeeds; the intake turns it into a refusal to the modality, which keeps
 // the image and retries. Nothing already queued is ever dropped to make room.
 //
 // Several processes may share an outbox (the intake enqueuing while the

@@ -27,6 +27,7 @@ const (
 	queueDir    = "q"
 	rejectedDir = "rejected"
 	lockFile    = ".lock"
+	alarmFile   = "full"
 	envExt      = ".edge"
 	uploadExt   = ".upload"
 	reasonExt   = ".reason"
@@ -86,7 +87,6 @@ type Outbox struct {
 	mu        sync.Mutex // guards the fields below and serialises flock use
 	lastErr   string
 	lastErrAt time.Time
-	fullSince time.Time
 }
 
 // Entry is one queued envelope.
@@ -108,7 +108,8 @@ type Stats struct {
 	Depth     int
 	Bytes     int64
 	OldestAge time.Duration
-	// Full is the quota alarm: an Enqueue was refused and none has succeeded since.
+	// Full is the quota alarm: an Enqueue was refused and none has succeeded
+	// since, in any process (it is kept in DIR/full).
 	Full      bool
 	FullSince time.Time
 	LastError string
@@ -238,28 +239,67 @@ func (o *Outbox) Enqueue(ctx context.Context, env []byte) (Entry, error) {
 			bytes += x.Size
 		}
 		need := int64(len(env))
-		if (o.opt.MaxCount > 0 && len(es)+1 > o.opt.MaxCount) || (o.opt.MaxBytes > 0 && bytes+need > o.opt.MaxBytes) {
-			return &FullError{Count: len(es), MaxCount: o.opt.MaxCount, Bytes: bytes, MaxBytes: o.opt.MaxBytes, Need: need}
-		}
 		now := o.opt.Now()
+		if (o.opt.MaxCount > 0 && len(es)+1 > o.opt.MaxCount) || (o.opt.MaxBytes > 0 && bytes+need > o.opt.MaxBytes) {
+			fe := &FullError{Count: len(es), MaxCount: o.opt.MaxCount, Bytes: bytes, MaxBytes: o.opt.MaxBytes, Need: need}
+			return errors.Join(fe, o.raiseAlarm(now, fe))
+		}
 		e = Entry{Name: entryName(now, h.ID), ID: h.ID, Enqueued: time.Unix(0, now.UnixNano()), Size: need}
 		path := filepath.Join(o.dir, queueDir, e.Name+envExt)
-		return fsutil.WriteFile(path, 0o600, func(w io.Writer) error { _, err := w.Write(env); return err })
+		if err := fsutil.WriteFile(path, 0o600, func(w io.Writer) error { _, err := w.Write(env); return err }); err != nil {
+			return err
+		}
+		return o.clearAlarm()
 	})
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {
 		if errors.Is(err, ErrFull) {
-			if o.fullSince.IsZero() {
-				o.fullSince = o.opt.Now()
-			}
 			o.log.Warn("outbox: full, envelope refused", "envelope", hex.EncodeToString(h.ID[:]), "err", err)
 		}
 		o.recordLocked(err)
 		return Entry{}, err
 	}
-	o.fullSince = time.Time{}
 	return e, nil
+}
+
+// raiseAlarm records the refusal in DIR/full, so that every process on the
+// outbox (the status page, `edge uplink status`) sees the alarm; it stays
+// until an Enqueue succeeds. The first refusal's time is kept.
+func (o *Outbox) raiseAlarm(now time.Time, fe *FullError) error {
+	p := filepath.Join(o.dir, alarmFile)
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	return fsutil.WriteFile(p, 0o600, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s %s\n", now.UTC().Format(time.RFC3339Nano), fe.Error())
+		return err
+	})
+}
+
+func (o *Outbox) clearAlarm() error {
+	p := filepath.Join(o.dir, alarmFile)
+	if err := os.Remove(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("outbox: clear alarm: %w", err)
+	}
+	return fsutil.SyncDir(o.dir)
+}
+
+// alarm reads DIR/full: when the quota first refused an envelope, zero if it does not.
+func (o *Outbox) alarm() time.Time {
+	b, err := readBounded(filepath.Join(o.dir, alarmFile), 4096)
+	if err != nil {
+		return time.Time{}
+	}
+	ts, _, _ := strings.Cut(string(b), " ")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return o.opt.Now() // present but unreadable: still an alarm
+	}
+	return t
 }
 
 func entryName(t time.Time, id [16]byte) string {
@@ -498,7 +538,8 @@ func (o *Outbox) Stats() (Stats, error) {
 	if len(es) > 0 {
 		s.OldestAge = o.opt.Now().Sub(es[0].Enqueued)
 	}
-	s.Full, s.FullSince = !o.fullSince.IsZero(), o.fullSince
+	s.FullSince = o.alarm()
+	s.Full = !s.FullSince.IsZero()
 	s.LastError, s.LastErrorAt = o.lastErr, o.lastErrAt
 	return s, nil
 }

@@ -126,6 +126,15 @@ func TestQuota(t *testing.T) {
 			if !s.Full || s.Depth != 2 || !strings.Contains(s.LastError, "full") {
 				t.Fatalf("stats after refusal: %+v", s)
 			}
+			// Another process on the same outbox (the status page) sees the alarm.
+			other, err := Open(o.Dir(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, _ := other.Stats(); !s.Full || s.FullSince.IsZero() {
+				t.Fatalf("another handle's stats: %+v", s)
+			}
+			other.Close()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(NewCollector(o))
 			if n, err := testutil.GatherAndCount(reg, "edge_outbox_full"); err != nil || n != 1 {

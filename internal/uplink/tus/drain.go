@@ -2,6 +2,8 @@ package tus
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"log/slog"
 	"time"
 
@@ -27,6 +29,9 @@ type DrainOptions struct {
 // Drain opens the outbox and the device key and sends until ctx is done, or
 // with Once until the outbox is empty.
 func Drain(ctx context.Context, opt DrainOptions) error {
+	if u, err := url.Parse(opt.Hub); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("tus: hub URL %q is not https://host:port", opt.Hub)
+	}
 	dev, err := uplink.LoadDeviceKey(opt.DeviceKey)
 	if err != nil {
 		return err
