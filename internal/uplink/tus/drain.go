@@ -3,8 +3,8 @@ package tus
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"edge/internal/uplink"
