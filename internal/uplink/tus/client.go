@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"edge/internal/uplink"
@@ -55,7 +56,8 @@ type Client struct {
 	RateBits int64
 	Logger   *slog.Logger
 
-	lim *limiter
+	limOnce sync.Once
+	lim     *limiter // shared by concurrent sends, so RateBits caps them together
 }
 
 // NewHTTPClient makes the device's HTTPS client: TLS 1.3, the hub's
@@ -329,9 +331,7 @@ func (c *Client) patch(ctx context.Context, loc string, env []byte, off int64) (
 	end := min(off+n, int64(len(env)))
 	var body io.Reader = bytes.NewReader(env[off:end])
 	if c.RateBits > 0 {
-		if c.lim == nil || c.lim.bitsPerSec != c.RateBits {
-			c.lim = newLimiter(c.RateBits)
-		}
+		c.limOnce.Do(func() { c.lim = newLimiter(c.RateBits) })
 		body = c.lim.reader(ctx, body)
 	}
 	req, err := c.newRequest(ctx, http.MethodPatch, loc, body)

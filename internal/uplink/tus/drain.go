@@ -20,6 +20,7 @@ type DrainOptions struct {
 	Once      bool
 	RateBits  int64
 	ChunkSize int
+	Parallel  int
 	Backoff   uplink.Backoff
 	Logger    *slog.Logger
 	// OnReceipt, if set, sees each receipt acted on.
@@ -54,6 +55,7 @@ func Drain(ctx context.Context, opt DrainOptions) error {
 		Outbox:    o,
 		Backoff:   opt.Backoff,
 		Once:      opt.Once,
+		Parallel:  opt.Parallel,
 		Logger:    opt.Logger,
 		OnReceipt: opt.OnReceipt,
 	}
