@@ -67,7 +67,7 @@ func runUplinkSend(ctx context.Context, e env, args []string) error {
 		once  = fs.Bool("once", false, "exit 0 once the outbox is empty and every envelope confirmed; non-zero on a lasting error")
 		rate  = fs.Int64("rate", 0, "upload cap in bits per second (0: none)")
 		chunk = fs.Int("chunk", tus.DefaultChunkSize, "PATCH size in bytes")
-		par   = fs.Int("parallel", 2, "envelopes in flight at once (the next one moves while the hub restores one)")
+		par   = fs.Int("parallel", 4, "envelopes in flight at once (the next one moves while the hub restores one)")
 		maxBO = fs.Duration("max-backoff", 5*time.Minute, "longest wait between retries")
 	)
 	if err := parseFlags(fs, args); err != nil {

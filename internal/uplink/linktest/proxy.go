@@ -14,7 +14,9 @@ import (
 // Proxy forwards connections from its listener to Target.
 type Proxy struct {
 	Target string
-	// RateBits shapes each direction to this many bits per second; 0 is unshaped.
+	// RateBits shapes each direction of the link, all connections
+	// together, to this many bits per second; 0 is unshaped. Set it before
+	// the first connection.
 	RateBits int64
 
 	l       net.Listener
@@ -26,6 +28,27 @@ type Proxy struct {
 	cuts    atomic.Int64
 	stopCut chan struct{}
 	wg      sync.WaitGroup
+	pace    [2]pacer // up, down
+}
+
+// pacer is one direction of the shaped link, shared by its connections.
+type pacer struct {
+	mu    sync.Mutex
+	start time.Time
+	sent  int64
+}
+
+// wait blocks until n more bytes have had their time at bits per second.
+func (p *pacer) wait(n int, bits int64) {
+	p.mu.Lock()
+	now := time.Now()
+	if p.start.IsZero() || now.Sub(p.start.Add(dur(p.sent, bits))) > 100*time.Millisecond {
+		p.start, p.sent = now, 0 // an idle link does not save up for a burst
+	}
+	p.sent += int64(n)
+	due := p.start.Add(dur(p.sent, bits))
+	p.mu.Unlock()
+	time.Sleep(time.Until(due))
 }
 
 // Listen starts a proxy on addr (127.0.0.1:0 for any port) to target.
@@ -90,26 +113,24 @@ func (p *Proxy) serve(c net.Conn) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	pipe := func(dst, src net.Conn, n *atomic.Int64) {
+	pipe := func(dst, src net.Conn, n *atomic.Int64, pc *pacer) {
 		defer wg.Done()
-		p.copy(dst, src, n)
+		p.copy(dst, src, n, pc)
 		// Either side ending ends both, as a dropped link does.
 		dst.Close()
 		src.Close()
 	}
-	go pipe(t, c, &p.up)
-	go pipe(c, t, &p.down)
+	go pipe(t, c, &p.up, &p.pace[0])
+	go pipe(c, t, &p.down, &p.pace[1])
 	wg.Wait()
 	p.track(c, false)
 	p.track(t, false)
 }
 
 // copy moves bytes, paced to RateBits when set.
-func (p *Proxy) copy(dst io.Writer, src io.Reader, n *atomic.Int64) {
+func (p *Proxy) copy(dst io.Writer, src io.Reader, n *atomic.Int64, pc *pacer) {
 	buf := make([]byte, 32<<10)
 	piece := len(buf)
-	var start time.Time
-	var sent int64
 	if p.RateBits > 0 {
 		piece = max(int(p.RateBits/8/50), 256) // 20 ms of the rate
 	}
@@ -117,14 +138,7 @@ func (p *Proxy) copy(dst io.Writer, src io.Reader, n *atomic.Int64) {
 		k, err := src.Read(buf[:piece])
 		if k > 0 {
 			if p.RateBits > 0 {
-				now := time.Now()
-				if start.IsZero() || now.Sub(start.Add(dur(sent, p.RateBits))) > 100*time.Millisecond {
-					start, sent = now, 0
-				}
-				sent += int64(k)
-				if d := time.Until(start.Add(dur(sent, p.RateBits))); d > 0 {
-					time.Sleep(d)
-				}
+				pc.wait(k, p.RateBits)
 			}
 			if _, werr := dst.Write(buf[:k]); werr != nil {
 				return
