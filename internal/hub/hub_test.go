@@ -433,3 +433,64 @@ func TestHealthz(t *testing.T) {
 type tlog struct{ t testing.TB }
 
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// verifier is a clinician registry that knows one clinician.
+type verifier struct{ known string }
+
+func (v verifier) Verify(id string, r *protect.Recovered) (float64, bool, error) {
+	if r == nil || r.Image == nil {
+		return 0, false, errors.New("no recovered image")
+	}
+	if id == v.known {
+		return 0.93, true, nil
+	}
+	return 0.12, false, nil
+}
+
+func TestClinicianMatch(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	if _, err := hub.New(withClinicians(t, dir), hub.Options{}); err == nil || !strings.Contains(err.Error(), "clinician_store") {
+		t.Fatalf("clinician_store without a registry to open it: %v", err)
+	}
+	th := startHub(t, dir, hub.Options{OpenClinicians: func(string) (hub.ClinicianVerifier, error) { return verifier{"dr-test"}, nil }})
+	d := newDevice(t, th, dev)
+	good := d.enqueue(t, seal(t, hubPub(t, dir), dev, synthetic(64, 64, 5), nil))
+	p, err := (&protect.Sealer{Hub: hubPub(t, dir), Device: dev}).Protect(context.Background(), &protect.Request{
+		Image: synthetic(64, 64, 6), Features: features(8), ClinicianID: "dr-unknown"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := d.enqueue(t, p.Envelope)
+	got, err := d.drain(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[good].Outcome != uplink.OutcomeStored || got[bad].Outcome != uplink.OutcomeRejected || !strings.Contains(got[bad].Reason, "dr-unknown") {
+		t.Fatalf("receipts %+v %+v", got[good], got[bad])
+	}
+	for _, r := range audit(t, th) {
+		if r.MatchScore == nil {
+			t.Errorf("record %s has no match score", r.EnvelopeID)
+		}
+	}
+}
+
+// withClinicians sets clinician_store in a hub folder's config.
+func withClinicians(t *testing.T, dir string) *hub.Config {
+	t.Helper()
+	p := filepath.Join(dir, hub.ConfigFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`"clinician_store": ""`), []byte(`"clinician_store": "clinicians"`), 1)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := hub.LoadConfig(p)
+	if err != nil || cfg.ClinicianStore != "clinicians" {
+		t.Fatalf("config: %+v, %v", cfg, err)
+	}
+	return cfg
+}
