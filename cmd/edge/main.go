@@ -46,6 +46,9 @@ func commands() []command {
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},
 		{"sensor", "fingerprint sensor: list, info, capture, led, enroll, login, simulate", runSensor},
 		{"modality", "modality listen --ae AE --port N --out DIR | modality watch --in DIR --out DIR: DICOM intake", runModality},
+
+		{"hub", "hub init|trust|audit, or hub --config FILE: receive envelopes, restore, forward to the PACS", runHub},
+		{"uplink", "uplink enqueue|send|status --outbox DIR: queue envelopes and send them to the hub", runUplink},
 	}
 }
 

@@ -1,0 +1,83 @@
+// Package hub is the receiving side of the uplink: a tus server (tusd's
+// handler over its file store, with the fsyncs tusd leaves out) behind TLS
+// that knows the devices by their keys, and a processing step that verifies,
+// opens and restores each finished upload with internal/protect, keeps the
+// restored image with an audit record, answers the device with a receipt and
+// forwards DICOM to the PACS.
+//
+// # hub.json
+//
+// `edge hub init` writes every key. An unknown key is an error naming it.
+// Relative paths are relative to the folder holding hub.json.
+//
+//	listen                        address to serve HTTPS on, e.g. "127.0.0.1:8443" or ":8443"
+//	tls_cert, tls_key             the hub's certificate (PEM) and its key (PEM, mode 0600);
+//	                              devices pin the SPKI SHA-256 of this key
+//	hub_key                       hub.key, the X25519 key envelopes are sealed to (mode 0600)
+//	trusted_dir                   folder of trusted device keys, DEVICEID.pub each; re-read on change
+//	store                         folder of uploads, restored images, rejected envelopes and the index
+//	clinician_store               optional: the clinician registry the mark is matched against
+//	                              (opened by Options.OpenClinicians); "" to skip matching
+//	accepted_models               hex SHA-256 of the feature models whose envelopes are restored
+//	allow_unverified_models       also restore envelopes with a zero or unknown model hash (features
+//	                              read from a file): for tests and evaluation, never in service
+//	pacs.orthanc_url              Orthanc's REST root, e.g. "http://127.0.0.1:8042"; "" forwards nothing
+//	pacs.username, pacs.password  HTTP basic credentials for Orthanc, "" for none
+//	pacs.retry_max_seconds        longest wait between forwarding retries (backoff doubles from 1 s)
+//	pacs.request_timeout_seconds  bound on one POST /instances
+//	limits.max_envelope_bytes     largest upload accepted (also tus's Tus-Max-Size)
+//	limits.max_body_bytes         largest compressed body inside an envelope
+//	limits.max_dicom_bytes        largest DICOM header plus trailer inside an envelope
+//	limits.max_samples            largest image geometry (width·height·frames·channels) decoded
+//
+// The limits bound what a trusted device can make the hub allocate; the
+// defaults (64 MiB, 64 MiB, 16 MiB, 64 Mi samples) are far below the format's.
+//
+// # Endpoints
+//
+//	POST  /files/            tus creation; Upload-Metadata must hold exactly envelope_id
+//	                         (32 lowercase hex digits) and device_id (the client
+//	                         certificate's device); no body is read before these pass
+//	HEAD  /files/ID          tus offset
+//	PATCH /files/ID          tus data; the answer completing an upload carries the receipt
+//	                         in the Edge-Receipt header (base64url of its JSON)
+//	GET   /receipts/ID       the receipt of upload ID as JSON (processing it first if it is
+//	                         complete but the hub died before deciding); 409 while incomplete
+//	GET   /healthz           JSON status; no client certificate needed
+//	GET   /metrics           Prometheus text format; no client certificate needed
+//
+// A client certificate is optional at the handshake so that monitors can read
+// /healthz and /metrics, but one that is offered must carry a trusted device
+// key (uplink.PeerDevice), or the handshake fails: an unknown device cannot
+// create an upload, let alone send a body. Upload ids are
+// DEVICE-ENVELOPE-RANDOM, and a device reaching for another device's upload
+// or receipt gets 404.
+//
+// # Processing an upload
+//
+// Once an upload is complete: read it (bounded by limits.max_envelope_bytes);
+// protect.Opener.Recover, which checks device and signature before the hub
+// key is used, then opens, decrypts, decodes, extracts the mark and restores
+// the original, checked against its sealed SHA-256; the verified envelope id
+// and device must be those of the metadata; with a clinician registry, the
+// mark must match. An envelope failing any check is moved to
+// store/rejected/UPLOAD.edge beside UPLOAD.reason, never forwarded, and the
+// device told "rejected" with the reason. An envelope id already stored is a
+// duplicate: nothing new is stored. Otherwise the restored image is written
+// (fsync, rename) to store/images/ENVELOPE.dcm or .png, and then the audit
+// record, the receipt and, for DICOM with a PACS, a forwarding job are
+// committed in one bbolt transaction. Only after that commit does the device
+// hear "stored", and only then does it drop the envelope. Uploads are
+// processed one at a time.
+//
+// # The index (store/index.db, bbolt)
+//
+//	stored    envelope id (hex) → audit sequence of the record that stored it
+//	uploads   upload id → receipt JSON
+//	audit     sequence (uint64 big-endian) → Record JSON
+//	forward   sequence → nothing: stored DICOM not yet confirmed by the PACS
+//
+// The forwarder posts each queued file to Orthanc and deletes the job once
+// Orthanc answers Success or AlreadyStored; a crash in between posts again,
+// and Orthanc, keying instances by their UIDs, keeps one.
+package hub
