@@ -43,7 +43,7 @@ type Template struct {
 // Thresholds below which a print is refused as "no usable fingerprint".
 const (
 	MinQuality  = 20
-	MinMinutiae = 12
+	MinMinutiae = 8
 )
 
 // ErrNoFingerprint is what every QualityError matches with errors.Is.
@@ -103,6 +103,7 @@ type stages struct {
 	ridge   []uint8
 	skel    []uint8
 	quality int
+	found   *Template
 }
 
 func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
@@ -168,15 +169,16 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	if len(cs) > MaxMinutiae {
 		cs = cs[:MaxMinutiae]
 	}
-	if len(cs) < MinMinutiae {
-		return nil, st, &QualityError{Quality: st.quality, Minutiae: len(cs), Reason: fmt.Sprintf("%d minutiae, want at least %d", len(cs), MinMinutiae)}
-	}
 	t := &Template{Width: uint16(p.w), Height: uint16(p.h), Quality: uint8(st.quality)}
 	for _, c := range cs {
 		// Screen counter-clockwise is the negated image-frame angle.
 		a := int(math.Floor(-c.dir/(2*math.Pi)*256+0.5)) & 255
 		q := int(c.q*100 + 0.5)
 		t.Minutiae = append(t.Minutiae, Minutia{X: uint16(c.x), Y: uint16(c.y), Angle: uint8(a), Kind: c.kind, Quality: uint8(min(max(q, 1), 100))})
+	}
+	st.found = t
+	if len(cs) < MinMinutiae {
+		return nil, st, &QualityError{Quality: st.quality, Minutiae: len(cs), Reason: fmt.Sprintf("%d minutiae, want at least %d", len(cs), MinMinutiae)}
 	}
 	return t, st, nil
 }
