@@ -270,11 +270,15 @@ func detect(skel []uint8, inner []uint8, w, h int, f *field, period float64) []c
 
 // angleDiff returns a − b wrapped to (−π, π].
 func angleDiff(a, b float64) float64 {
-	d := math.Mod(a-b, 2*math.Pi)
-	if d <= -math.Pi {
-		d += 2 * math.Pi
-	} else if d > math.Pi {
+	d := a - b
+	if d > 64 || d < -64 {
+		d = math.Mod(d, 2*math.Pi)
+	}
+	for d > math.Pi {
 		d -= 2 * math.Pi
+	}
+	for d <= -math.Pi {
+		d += 2 * math.Pi
 	}
 	return d
 }

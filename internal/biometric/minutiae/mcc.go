@@ -3,6 +3,7 @@ package minutiae
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 )
 
@@ -216,14 +217,17 @@ func (p *Prepared) Compare(q *Prepared) float64 {
 	if len(pairs) == 0 {
 		return 0
 	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if pairs[i].sim != pairs[j].sim {
-			return pairs[i].sim > pairs[j].sim
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if x.sim != y.sim {
+			if x.sim > y.sim {
+				return -1
+			}
+			return 1
 		}
-		if pairs[i].a != pairs[j].a {
-			return pairs[i].a < pairs[j].a
+		if x.a != y.a {
+			return x.a - y.a
 		}
-		return pairs[i].b < pairs[j].b
+		return x.b - y.b
 	})
 	// The nR best pairs, each cylinder used once.
 	nR := min(nA, nB)
@@ -259,6 +263,10 @@ func relax(p, q *Prepared, top []pair, nP int) float64 {
 		for k := t + 1; k < n; k++ {
 			ak, bk := &p.cyl[top[k].a], &q.cyl[top[k].b]
 			d1 := math.Abs(math.Hypot(at.x-ak.x, at.y-ak.y) - math.Hypot(bt.x-bk.x, bt.y-bk.y))
+			if d1 > 20 {
+				// The distance term alone is below 1e-10: incompatible.
+				continue
+			}
 			d2 := math.Abs(angleDiff(angleDiff(at.dir, ak.dir), angleDiff(bt.dir, bk.dir)))
 			d3 := math.Abs(angleDiff(radial(at, ak), radial(bt, bk)))
 			r := sigmoid(d1, 5, -8.0/5) * sigmoid(d2, math.Pi/12, -30) * sigmoid(d3, math.Pi/12, -30)
@@ -288,7 +296,16 @@ func relax(p, q *Prepared, top []pair, nP int) float64 {
 		order[i] = i
 	}
 	eff := func(i int) float64 { return lam[i] / top[i].sim }
-	sort.SliceStable(order, func(i, j int) bool { return eff(order[i]) > eff(order[j]) })
+	slices.SortStableFunc(order, func(i, j int) int {
+		ei, ej := eff(i), eff(j)
+		switch {
+		case ei > ej:
+			return -1
+		case ei < ej:
+			return 1
+		}
+		return 0
+	})
 	nP = min(nP, n)
 	var s float64
 	for _, i := range order[:nP] {
