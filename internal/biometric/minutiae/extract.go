@@ -103,6 +103,7 @@ type stages struct {
 	ridge   []uint8
 	skel    []uint8
 	quality int
+	clarity float64
 	found   *Template
 }
 
@@ -153,12 +154,19 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	}
 	st.period, st.share = wavelength(p, f)
 	meanCoh := cohSum / float64(fgN)
-	st.quality = imageQuality(meanCoh, area, st.share)
+	var clarSum float64
+	for b, on := range f.fg {
+		if on && f.clar != nil {
+			clarSum += f.clar[b]
+		}
+	}
+	st.clarity = clarSum / float64(fgN)
+	st.quality = imageQuality(meanCoh, st.clarity, area, st.share)
 	if st.period == 0 {
 		return nil, st, &QualityError{Quality: st.quality, Reason: "no ridge period could be measured"}
 	}
 	if st.quality < MinQuality {
-		return nil, st, &QualityError{Quality: st.quality, Reason: fmt.Sprintf("ridge flow too weak or area too small (coherence %.2f, %.0f mm²)", meanCoh, area/(WorkDPI/25.4)/(WorkDPI/25.4))}
+		return nil, st, &QualityError{Quality: st.quality, Reason: fmt.Sprintf("ridge flow too weak or area too small (coherence %.2f, clarity %.2f, %.0f mm²)", meanCoh, st.clarity, area/(WorkDPI/25.4)/(WorkDPI/25.4))}
 	}
 	ridge, mask := enhance(p, f, st.period)
 	st.ridge = append([]uint8(nil), ridge...)
@@ -183,13 +191,14 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	return t, st, nil
 }
 
-// imageQuality scores a print 0..100 from its mean ridge-flow coherence, its
-// foreground area and the share of blocks with a measurable ridge period:
-// noise has no coherent flow, a smudge no period, a fingertip edge no area.
-func imageQuality(coh, area, share float64) int {
+// imageQuality scores a print 0..100 from its mean ridge-flow coherence,
+// its ridge–valley clarity, its foreground area and the share of blocks
+// with a measurable ridge period: noise has no coherent flow, shading and
+// edges no ridges and valleys, a smudge no period, a fingertip edge no area.
+func imageQuality(coh, clar, area, share float64) int {
 	clamp := func(v float64) float64 { return math.Min(math.Max(v, 0), 1) }
 	const fullArea = 150 * 150 // px² at 500 dpi, about 58 mm²
-	q := clamp((coh-0.15)/0.45) * clamp(area/fullArea) * clamp(share/0.6)
+	q := clamp((coh-0.15)/0.45) * clamp((clar-0.1)/0.4) * clamp(area/fullArea) * clamp(share/0.6)
 	return int(100*q + 0.5)
 }
 

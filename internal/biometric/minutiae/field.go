@@ -49,6 +49,7 @@ type field struct {
 	vc, vs []float64 // smoothed doubled-angle vector of the ridge orientation
 	coh    []float64 // gradient coherence in [0,1]
 	std    []float64 // grey-level standard deviation
+	clar   []float64 // ridge–valley clarity in [0,1], see clarity
 }
 
 // analyse computes gradients, segmentation and the orientation field.
@@ -251,14 +252,19 @@ func (f *field) orientation(x, y float64) float64 {
 	return t
 }
 
+// sigLen is the length, in pixels across the ridges, of the grey-level
+// signature of a block: about three ridge periods.
+const sigLen = 32
+
 // wavelength estimates the ridge period (pixels) as the median over
 // foreground blocks of the peak spacing along the ridge normal, and returns
-// the share of foreground blocks where a period could be measured.
+// the share of foreground blocks where a period could be measured. It also
+// fills f.clar.
 func wavelength(p *plane, f *field) (float64, float64) {
 	var periods []float64
 	nfg := 0
-	const L, half = 32, 4
-	sig := make([]float64, L)
+	const L, half = sigLen, 4
+	sigs := make([][]float64, len(f.fg))
 	for by := 0; by < f.bh; by++ {
 		for bx := 0; bx < f.bw; bx++ {
 			b := by*f.bw + bx
@@ -271,6 +277,7 @@ func wavelength(p *plane, f *field) (float64, float64) {
 			ux, uy := math.Cos(t), math.Sin(t) // along the ridge
 			nx, ny := -uy, ux                  // across
 			ok := true
+			sig := make([]float64, L)
 			for k := 0; k < L && ok; k++ {
 				d := float64(k - L/2)
 				var s float64
@@ -289,6 +296,7 @@ func wavelength(p *plane, f *field) (float64, float64) {
 			if !ok {
 				continue
 			}
+			sigs[b] = sig
 			var mean float64
 			for _, v := range sig {
 				mean += v
@@ -313,7 +321,53 @@ func wavelength(p *plane, f *field) (float64, float64) {
 		return 0, 0
 	}
 	sort.Float64s(periods)
-	return periods[len(periods)/2], float64(len(periods)) / float64(nfg)
+	period := periods[len(periods)/2]
+	f.clar = make([]float64, len(f.fg))
+	for b, sig := range sigs {
+		if sig != nil {
+			f.clar[b] = clarity(sig, period)
+		}
+	}
+	return period, float64(len(periods)) / float64(nfg)
+}
+
+// clarity measures how much a block's signature across the ridges looks
+// like ridges and valleys of the print's period: its normalised
+// autocorrelation one period apart (high for ridges, and for any smooth
+// shading) minus that half a period apart (low for ridges only), halved.
+// Parallel ridges score near 1; noise, flat shading and edges near 0.
+func clarity(sig []float64, period float64) float64 {
+	var m float64
+	for _, v := range sig {
+		m += v
+	}
+	m /= float64(len(sig))
+	ac := func(lag float64) float64 {
+		// Linear interpolation between integer lags.
+		l0 := int(lag)
+		t := lag - float64(l0)
+		at := func(l int) float64 {
+			var s, e float64
+			for i := 0; i+l < len(sig); i++ {
+				s += (sig[i] - m) * (sig[i+l] - m)
+			}
+			for _, v := range sig {
+				e += (v - m) * (v - m)
+			}
+			if e == 0 {
+				return 0
+			}
+			return s / e * float64(len(sig)) / float64(len(sig)-l)
+		}
+		return at(l0)*(1-t) + at(l0+1)*t
+	}
+	// The block's own period, near the print's: ridges spread and narrow
+	// across a finger.
+	best := 0.0
+	for l := math.Max(3, 0.6*period); l <= math.Min(float64(len(sig))/2, 1.6*period); l += 0.5 {
+		best = math.Max(best, (ac(l)-ac(l/2))/2)
+	}
+	return math.Min(best, 1)
 }
 
 func bilinear(p *plane, x, y float64) (float64, bool) {
