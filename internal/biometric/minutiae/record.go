@@ -117,8 +117,12 @@ func Decode(b []byte) (*Template, error) {
 		return nil, fe(23, "reserved byte %d, want 0", b[23])
 	}
 	// Scale to WorkDPI; exact (identity) for records written at 500 dpi.
-	sx := func(v uint16, r uint16) uint16 { return uint16((uint32(v)*workResolution + uint32(r)/2) / uint32(r)) }
-	t := &Template{Width: max(sx(w, xr), 1), Height: max(sx(h, yr), 1)}
+	sx := func(v uint16, r uint16) uint32 { return (uint32(v)*workResolution + uint32(r)/2) / uint32(r) }
+	W, H := max(sx(w, xr), 1), max(sx(h, yr), 1)
+	if W > 0x3FFF || H > 0x3FFF {
+		return nil, fe(14, "image %d×%d at %d×%d px/cm is %d×%d at 500 dpi, beyond 16383", w, h, xr, yr, W, H)
+	}
+	t := &Template{Width: uint16(W), Height: uint16(H)}
 	off := headerLen
 	for v := 0; v < views; v++ {
 		if len(b)-off < viewLen {
@@ -156,7 +160,7 @@ func Decode(b []byte) (*Template, error) {
 				return nil, fe(off+5, "minutia quality %d > 100", p[5])
 			}
 			if v == 0 {
-				m := Minutia{X: min(sx(x, xr), t.Width-1), Y: min(sx(y, yr), t.Height-1), Angle: p[4], Kind: k, Quality: p[5]}
+				m := Minutia{X: uint16(min(sx(x, xr), W-1)), Y: uint16(min(sx(y, yr), H-1)), Angle: p[4], Kind: k, Quality: p[5]}
 				t.Minutiae = append(t.Minutiae, m)
 			}
 			off += minutiaLen
