@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // Compare prepares both templates and compares them; to compare one
@@ -68,21 +70,36 @@ type Hit struct {
 }
 
 // Identify scores the probe against every candidate and returns them best
-// first (ties in ID order, so the answer never depends on the input order).
-// It checks ctx between candidates.
+// first (ties in ID order, so the answer never depends on the input order
+// or on how the work was split). The gallery is shared among up to
+// GOMAXPROCS goroutines, each checking ctx between candidates.
 func Identify(ctx context.Context, probe *Prepared, gallery []Candidate) ([]Hit, error) {
 	if probe == nil {
 		return nil, errors.New("minutiae: identify: nil probe")
 	}
-	hits := make([]Hit, 0, len(gallery))
 	for _, c := range gallery {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("minutiae: identify: %w", err)
-		}
 		if c.Enrolled == nil {
 			return nil, fmt.Errorf("minutiae: identify: candidate %q has no enrollment", c.ID)
 		}
-		hits = append(hits, Hit{ID: c.ID, Score: c.Enrolled.Score(probe)})
+	}
+	hits := make([]Hit, len(gallery))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(gallery)/8))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(gallery); i += workers {
+				if ctx.Err() != nil {
+					return
+				}
+				hits[i] = Hit{ID: gallery[i].ID, Score: gallery[i].Enrolled.Score(probe)}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("minutiae: identify: %w", err)
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
