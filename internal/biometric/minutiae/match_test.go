@@ -212,3 +212,46 @@ func TestIdentifyRankOne(t *testing.T) {
 	}
 	t.Logf("rank-1 errors: %d of %d probes", wrong, 5*len(ids))
 }
+
+// A print scanned at another resolution is resampled to 500 dpi before
+// extraction, so it matches its finger enrolled at 500 dpi: here the probe
+// impression, downscaled 3:4 and declared as 375 dpi.
+func TestOtherResolutionMatches(t *testing.T) {
+	samples := multiImpression(t)
+	var en []*Template
+	var direct *Template
+	for _, s := range samples {
+		if s.Finger == "1" && s.Impression <= 3 {
+			en = append(en, s.Template)
+		}
+		if s.Finger == "1" && s.Impression == 6 {
+			direct = s.Template
+		}
+	}
+	e, err := Enroll(en)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := sampleImage(t, "1_6")
+	pix, w, h, err := grayPixels(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := resample(pix, w, h, 0.75)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(image.Rect(0, 0, small.w, small.h))
+	for i, v := range small.v {
+		g.Pix[i] = uint8(v + 0.5)
+	}
+	probe, _, err := Extract(g, 375)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s375, s500 := e.Score(Prepare(probe)), e.Score(Prepare(direct))
+	t.Logf("finger 1 impression 6: score %.4f at 375 dpi, %.4f at 500 dpi", s375, s500)
+	if s375 < 0.5*s500 {
+		t.Errorf("at 375 dpi the score %.4f is less than half the 500 dpi score %.4f", s375, s500)
+	}
+}
