@@ -6,9 +6,25 @@ import (
 	"image"
 	"image/draw"
 	"testing"
+	"time"
 
 	"edge/internal/testenv"
 )
+
+// cpuLoop runs f b.N times and reports, beside ns/op (wall), the process
+// CPU time per operation.
+func cpuLoop(b *testing.B, f func(i int)) {
+	b.ReportAllocs()
+	c0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		f(i)
+		i++
+	}
+	if c := cpuTime() - c0; c > 0 && i > 0 {
+		b.ReportMetric(float64(c)/float64(time.Millisecond)/float64(i), "cpu-ms/op")
+	}
+}
 
 // sensorSized crops or pads a sample print to 256×288, the sensor image
 // size the speed target is stated for.
@@ -22,12 +38,11 @@ func sensorSized(b *testing.B) image.Image {
 
 func BenchmarkExtract256x288(b *testing.B) {
 	img := sensorSized(b)
-	b.ReportAllocs()
-	for b.Loop() {
+	cpuLoop(b, func(int) {
 		if _, _, err := Extract(img, 500); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 func benchSamples(b *testing.B) []Sample {
@@ -42,12 +57,7 @@ func benchSamples(b *testing.B) []Sample {
 
 func BenchmarkPrepare(b *testing.B) {
 	s := benchSamples(b)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		Prepare(s[i%len(s)].Template)
-		i++
-	}
+	cpuLoop(b, func(i int) { Prepare(s[i%len(s)].Template) })
 }
 
 // BenchmarkCompare is one comparison of two prepared templates (genuine
@@ -58,12 +68,7 @@ func BenchmarkCompare(b *testing.B) {
 	for i := range s {
 		ps[i] = Prepare(s[i].Template)
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		ps[i%len(ps)].Compare(ps[(i*7+1)%len(ps)])
-		i++
-	}
+	cpuLoop(b, func(i int) { ps[i%len(ps)].Compare(ps[(i*7+1)%len(ps)]) })
 }
 
 // BenchmarkIdentify100 searches one probe among 100 enrolled fingers of
@@ -80,12 +85,9 @@ func BenchmarkIdentify100(b *testing.B) {
 		gallery[i] = Candidate{ID: fmt.Sprintf("c%03d", i), Enrolled: enrollPrepared([]*Prepared{ps[i%len(ps)], ps[(i+1)%len(ps)], ps[(i+2)%len(ps)]})}
 	}
 	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
+	cpuLoop(b, func(i int) {
 		if _, err := Identify(ctx, ps[i%len(ps)], gallery); err != nil {
 			b.Fatal(err)
 		}
-		i++
-	}
+	})
 }
