@@ -80,7 +80,8 @@ type Hub struct {
 	m      metrics
 	kick   chan struct{} // wakes the forwarder
 
-	mu sync.Mutex // one envelope processed at a time: dedupe and file names rely on it
+	mu    sync.Mutex // one envelope processed at a time: dedupe and file names rely on it
+	fwdMu sync.Mutex // one forwarding pass at a time
 }
 
 // New opens the hub described by cfg: keys, trusted devices, store and index.
