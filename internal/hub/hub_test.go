@@ -601,3 +601,34 @@ func TestForwardRetriesUntilPACSConfirms(t *testing.T) {
 		t.Fatal("the PACS got other bytes than the original DICOM")
 	}
 }
+
+func TestOversizeRefusedBeforeBody(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	p := filepath.Join(dir, hub.ConfigFile)
+	b, _ := os.ReadFile(p)
+	b = bytes.Replace(b, []byte(`"max_envelope_bytes": 67108864`), []byte(`"max_envelope_bytes": 3000`), 1)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	th := startHub(t, dir, hub.Options{})
+	d := newDevice(t, th, dev)
+	env := seal(t, hubPub(t, dir), dev, synthetic(64, 64, 9), nil)
+	if len(env) <= 3000 {
+		t.Fatalf("test envelope is only %d bytes", len(env))
+	}
+	id := d.enqueue(t, env)
+	got, err := d.drain(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got[id]; r == nil || r.Outcome != uplink.OutcomeRejected || !strings.Contains(r.Reason, "413") {
+		t.Fatalf("receipt %+v, want a local rejection for the hub's 413", r)
+	}
+	if ups, _ := filepath.Glob(filepath.Join(dir, "store", "uploads", "*")); len(ups) != 0 {
+		t.Fatalf("an oversize envelope created uploads: %v", ups)
+	}
+	if m := scrape(t, th); !strings.Contains(m, "tusd_bytes_received 0") {
+		t.Fatalf("the hub read body bytes of a refused upload:\n%s", m)
+	}
+}
