@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"math"
-	"math/rand/v2"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"edge/internal/medimg"
+	"edge/internal/uplink/uplinktest"
 )
 
 func runUplinkCLI(args ...string) (code int, stdout, stderr string) {
@@ -45,33 +43,14 @@ func TestHubInitPrintsPinLast(t *testing.T) {
 
 func TestUplinkEnqueueQuota(t *testing.T) {
 	dir := t.TempDir()
-	keys := filepath.Join(dir, "keys")
-	if code, _, errs := runUplinkCLI("keys", "init", "--dir", keys); code != 0 {
-		t.Fatal(errs)
-	}
-	feats := filepath.Join(dir, "f.f32")
-	r := rand.New(rand.NewPCG(1, 2))
-	fb := make([]byte, 0, 4*2048)
-	for range 2048 {
-		fb = binary.LittleEndian.AppendUint32(fb, math.Float32bits(float32(r.NormFloat64())))
-	}
-	os.WriteFile(feats, fb, 0o644)
-	img := filepath.Join(dir, "im.png")
-	im := &medimg.Image{Width: 64, Height: 64, Frames: 1, Channels: 1, BitsAllocated: 8, BitsStored: 8, Photometric: medimg.Monochrome2, Pix: make([]int32, 64*64)}
-	for i := range im.Pix {
-		im.Pix[i] = int32(100 + 50*math.Sin(float64(i)/37) + float64(r.IntN(5)))
-	}
-	if err := medimg.WriteFile(img, im, nil); err != nil {
-		t.Fatal(err)
-	}
+	hub, dev := uplinktest.HubKey(t, "cli").Public(), uplinktest.DeviceKey(t, "cli")
 	var envs []string
 	for i := range 2 {
-		out := filepath.Join(dir, "e"+string(rune('0'+i))+".edge")
-		if code, _, errs := runUplinkCLI("protect", "--image", img, "--features", feats, "--hub-pub", filepath.Join(keys, "hub.pub"),
-			"--device-key", filepath.Join(keys, "device.key"), "--out", out); code != 0 {
-			t.Fatal(errs)
+		p := filepath.Join(dir, fmt.Sprintf("e%d.edge", i))
+		if err := os.WriteFile(p, uplinktest.Seal(t, hub, dev, 100, nil), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		envs = append(envs, out)
+		envs = append(envs, p)
 	}
 	ob := filepath.Join(dir, "outbox")
 	if code, out, errs := runUplinkCLI("uplink", "enqueue", "--outbox", ob, "--max-count", "1", envs[0]); code != 0 || !strings.Contains(out, "queued envelope") {
@@ -85,7 +64,8 @@ func TestUplinkEnqueueQuota(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"full": true`) || !strings.Contains(out, `"depth": 1`) {
 		t.Fatalf("status: %s", out)
 	}
-	if code, _, _ := runUplinkCLI("uplink", "send", "--outbox", ob, "--hub", "http://x", "--pin", strings.Repeat("a", 64), "--device-key", filepath.Join(keys, "device.key"), "--once"); code != 1 {
-		t.Fatalf("send to a plain-http hub: exit %d, want 1", code)
+	code, _, errs = runUplinkCLI("uplink", "send", "--outbox", ob, "--hub", "http://x", "--pin", strings.Repeat("a", 64), "--device-key", filepath.Join(dir, "none.key"), "--once")
+	if code != 1 || !strings.Contains(errs, "https") {
+		t.Fatalf("send to a plain-http hub: exit %d, %q", code, errs)
 	}
 }
