@@ -65,6 +65,9 @@ func (h *Hub) forwardLoop(ctx context.Context) {
 // the PACS confirmed it. A crash between the two sends it again; the PACS
 // keys instances by SOP Instance UID and keeps one.
 func (h *Hub) forwardOnce(ctx context.Context) error {
+	// One pass at a time, so a record is never posted by two passes at once.
+	h.fwdMu.Lock()
+	defer h.fwdMu.Unlock()
 	seqs, err := h.idx.pending()
 	if err != nil {
 		return fmt.Errorf("hub: forward queue: %w", err)

@@ -80,7 +80,8 @@ type Hub struct {
 	m      metrics
 	kick   chan struct{} // wakes the forwarder
 
-	mu sync.Mutex // one envelope processed at a time: dedupe and file names rely on it
+	mu    sync.Mutex // one envelope processed at a time: dedupe and file names rely on it
+	fwdMu sync.Mutex // one forwarding pass at a time
 }
 
 // New opens the hub described by cfg: keys, trusted devices, store and index.
@@ -285,7 +286,10 @@ const minEnvelope = 77 + 1 + 48
 // so the answer carries the receipt. When processing fails for a reason of
 // the hub's own (a full disk), the device gets a 503 and asks again later.
 func (h *Hub) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) {
-	rc, err := h.process(ev.Context, ev.Upload)
+	// A device on a link that drops every few seconds may be gone before a
+	// large image is restored; the work is finished anyway, so that the
+	// receipt is waiting when it asks again.
+	rc, err := h.process(context.WithoutCancel(ev.Context), ev.Upload)
 	if err != nil {
 		h.log.Error("hub: processing failed; the device will ask again", "upload", ev.Upload.ID, "err", err)
 		return handler.HTTPResponse{}, handler.NewError("ERR_EDGE_PROCESSING", "the hub could not process the upload yet; ask for the receipt later", http.StatusServiceUnavailable)
@@ -326,7 +330,7 @@ func (h *Hub) getReceipt(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("upload %s has %d of %d bytes", id, info.Offset, info.Size), http.StatusConflict)
 			return
 		}
-		if rc, err = h.process(r.Context(), info); err != nil {
+		if rc, err = h.process(context.WithoutCancel(r.Context()), info); err != nil {
 			h.log.Error("hub: processing failed; the device will ask again", "upload", id, "err", err)
 			http.Error(w, "the hub could not process the upload yet", http.StatusServiceUnavailable)
 			return

@@ -15,12 +15,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"edge/internal/hub"
 	"edge/internal/medimg"
 	"edge/internal/protect"
+	"edge/internal/testenv"
 	"edge/internal/uplink"
 	"edge/internal/uplink/outbox"
 	"edge/internal/uplink/tus"
@@ -266,16 +268,46 @@ func equalPix(a, b *medimg.Image) bool {
 	return true
 }
 
+// pacs records what the hub forwards.
+type pacs struct {
+	mu   sync.Mutex
+	got  [][]byte
+	fail bool
+}
+
+func (p *pacs) Forward(_ context.Context, b []byte) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail {
+		return "", errors.New("pacs down")
+	}
+	p.got = append(p.got, b)
+	return fmt.Sprintf("instance-%d", len(p.got)), nil
+}
+
+func (p *pacs) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.got)
+}
+
 func TestRejections(t *testing.T) {
 	dev := uplinktest.DeviceKey(t, "a")
 	dir := newHubDir(t, dev)
-	th := startHub(t, dir, hub.Options{})
-	im := synthetic(64, 64, 2)
-	good := seal(t, hubPub(t, dir), dev, im, nil)
+	fwd := &pacs{}
+	th := startHub(t, dir, hub.Options{Forwarder: fwd})
+	// A DICOM when the samples are there, so that "never forwarded" means something.
+	im, cont := synthetic(64, 64, 2), (*medimg.Container)(nil)
+	if p := optionalSample("medical/CT_small.dcm"); p != "" {
+		if i, c, err := medimg.ReadFile(p); err == nil {
+			im, cont = i, c
+		}
+	}
+	good := seal(t, hubPub(t, dir), dev, im, cont)
 
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)/2] ^= 0x10
-	other := seal(t, uplinktest.HubKey(t, "other").Public(), dev, im, nil)
+	other := seal(t, uplinktest.HubKey(t, "other").Public(), dev, im, cont)
 
 	d := newDevice(t, th, dev)
 	idFlip := d.enqueue(t, flipped)
@@ -311,6 +343,23 @@ func TestRejections(t *testing.T) {
 	}
 	if imgs, _ := filepath.Glob(filepath.Join(dir, "store", "images", "*")); len(imgs) != 0 {
 		t.Fatalf("rejected envelopes were stored: %v", imgs)
+	}
+	if err := th.hub.ForwardPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := fwd.count(); n != 0 {
+		t.Fatalf("%d rejected envelopes forwarded to the PACS", n)
+	}
+	// The good one is stored and, for a DICOM, forwarded once.
+	d.enqueue(t, good)
+	if _, err := d.drain(t); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.hub.ForwardPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[bool]int{true: 1, false: 0}[cont != nil]; fwd.count() != want {
+		t.Fatalf("PACS got %d files for the good envelope, want %d", fwd.count(), want)
 	}
 
 	// A valid envelope of a good image, from an untrusted device: refused at
@@ -493,4 +542,93 @@ func withClinicians(t *testing.T, dir string) *hub.Config {
 		t.Fatalf("config: %+v, %v", cfg, err)
 	}
 	return cfg
+}
+
+// optionalSample is a shared sample's path, "" when it is absent: for tests
+// that are stronger with it but meaningful without it.
+func optionalSample(rel string) string {
+	d := os.Getenv("EDGE_DATA")
+	if d == "" {
+		root, err := testenv.ModuleRoot()
+		if err != nil {
+			return ""
+		}
+		d = filepath.Join(root, "..", "shared", "data")
+	}
+	p := filepath.Join(d, rel)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
+func TestForwardRetriesUntilPACSConfirms(t *testing.T) {
+	p := optionalSample("medical/CT_small.dcm")
+	if p == "" {
+		t.Skip("needs ../shared/data/medical/CT_small.dcm (set EDGE_DATA)")
+	}
+	im, cont, err := medimg.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	fwd := &pacs{fail: true}
+	th := startHub(t, dir, hub.Options{Forwarder: fwd})
+	d := newDevice(t, th, dev)
+	d.enqueue(t, seal(t, hubPub(t, dir), dev, im, cont))
+	if _, err := d.drain(t); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.hub.ForwardPending(context.Background()); err == nil {
+		t.Fatal("a failing PACS gave no error")
+	}
+	if r := audit(t, th)[0]; r.Forward != "pending" {
+		t.Fatalf("after a failed forward: %+v", r)
+	}
+	fwd.mu.Lock()
+	fwd.fail = false
+	fwd.mu.Unlock()
+	if err := th.hub.ForwardPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := audit(t, th)[0]
+	if r.Forward != "done" || r.PACSID != "instance-1" || fwd.count() != 1 {
+		t.Fatalf("after the PACS came back: %+v, %d files", r, fwd.count())
+	}
+	orig, _ := os.ReadFile(p)
+	if !bytes.Equal(fwd.got[0], orig) {
+		t.Fatal("the PACS got other bytes than the original DICOM")
+	}
+}
+
+func TestOversizeRefusedBeforeBody(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	p := filepath.Join(dir, hub.ConfigFile)
+	b, _ := os.ReadFile(p)
+	b = bytes.Replace(b, []byte(`"max_envelope_bytes": 67108864`), []byte(`"max_envelope_bytes": 3000`), 1)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	th := startHub(t, dir, hub.Options{})
+	d := newDevice(t, th, dev)
+	env := seal(t, hubPub(t, dir), dev, synthetic(64, 64, 9), nil)
+	if len(env) <= 3000 {
+		t.Fatalf("test envelope is only %d bytes", len(env))
+	}
+	id := d.enqueue(t, env)
+	got, err := d.drain(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got[id]; r == nil || r.Outcome != uplink.OutcomeRejected || !strings.Contains(r.Reason, "413") {
+		t.Fatalf("receipt %+v, want a local rejection for the hub's 413", r)
+	}
+	if ups, _ := filepath.Glob(filepath.Join(dir, "store", "uploads", "*")); len(ups) != 0 {
+		t.Fatalf("an oversize envelope created uploads: %v", ups)
+	}
+	if m := scrape(t, th); !strings.Contains(m, "tusd_bytes_received 0") {
+		t.Fatalf("the hub read body bytes of a refused upload:\n%s", m)
+	}
 }

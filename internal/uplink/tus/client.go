@@ -42,6 +42,13 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 func permanent(err error) error { return &PermanentError{Err: err} }
 
+// RefusedError is the hub refusing to create an upload for this envelope
+// (its length or metadata): as final as a rejected receipt, for this
+// envelope only.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "tus: hub refused the upload: " + e.Reason }
+
 // Client talks tus to one hub.
 type Client struct {
 	// Hub is the hub's base URL, https://host:port.
@@ -255,7 +262,11 @@ func (c *Client) create(ctx context.Context, e outbox.Entry, size int64) (string
 		return "", err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
+	switch resp.StatusCode {
+	case http.StatusCreated:
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		return "", &RefusedError{Reason: fmt.Sprintf("%s: %s", resp.Status, errorBody(resp))}
+	default:
 		return "", statusError(req, resp)
 	}
 	loc := resp.Header.Get("Location")

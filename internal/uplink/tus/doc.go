@@ -22,7 +22,9 @@
 //
 // The receipt says stored, duplicate or rejected with a reason; Sender acks
 // the entry for the first two and moves it aside with the reason for the
-// third. Anything else is an error, and the entry stays.
+// third. A creation the hub refuses with 400 or 413 (the envelope's length
+// or metadata) is treated as a rejection too. Anything else is an error, and
+// the entry stays.
 //
 // # Retries
 //

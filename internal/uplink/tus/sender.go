@@ -173,6 +173,10 @@ func (st *runState) worker(ctx context.Context, i uint64) error {
 func (st *runState) sendOne(ctx context.Context, e outbox.Entry) (bool, error) {
 	s, lg := st.s, st.lg
 	rc, moved, err := s.Client.Send(ctx, s.Outbox, e)
+	var rf *RefusedError
+	if errors.As(err, &rf) {
+		rc, err = &uplink.Receipt{EnvelopeID: e.IDHex(), Outcome: uplink.OutcomeRejected, Reason: rf.Error()}, nil
+	}
 	if err != nil {
 		if errors.Is(err, outbox.ErrCorrupt) {
 			// Never sendable; keep it aside rather than block the queue.
