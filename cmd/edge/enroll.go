@@ -441,3 +441,36 @@ func runRevoke(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "revoked %s: new secret, generation %d; registration in %s\n", *id, t.Generation, *regOut)
 	return nil
 }
+
+// runRegistration writes a clinician's current registration for the hub:
+// after a new calibration every protected template changes, and the hub
+// needs the new ones.
+func runRegistration(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "registration")
+	id := fs.String("id", "", "clinician id")
+	store := fs.String("store", "", "template store folder")
+	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
+	out := fs.String("out", "", "registration file to write (mode 0600)")
+	force := fs.Bool("force", false, "replace an existing --out file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "id", "store", "out"); err != nil {
+		return err
+	}
+	if err := checkOutputs(*force, nil, []pathFlag{{"out", *out}}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := biometric.OpenStoreKey(*store, *storeKey)
+	if err != nil {
+		return err
+	}
+	if err := writeRegistration(st, *id, *out, *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote the registration of %s to %s\n", *id, *out)
+	return nil
+}

@@ -41,6 +41,7 @@ func commands() []command {
 		{"verify", "verify --id ID --store DIR FP: is this the clinician? (exit 0 match, 1 no match)", runVerify},
 		{"identify", "identify --store DIR FP: which enrolled clinician is this? (exit 0 match, 1 no match)", runIdentify},
 		{"revoke", "revoke --id ID --store DIR --registration-out F: a new template secret; old images stop matching", runRevoke},
+		{"registration", "registration --id ID --store DIR --out F: the clinician's current registration for the hub", runRegistration},
 		{"registry", "registry add --registry DIR F… | registry revoke --registry DIR --id ID: the hub's protected templates", runRegistry},
 		{"eval-biometrics", "FAR, FRR, EER and ROC over prints named F_I.png; --store keeps the calibration", runEvalBiometrics},
 		{"synth-print", "draw a synthetic fingerprint (for demos and the sensor simulator)", runSynthPrint},

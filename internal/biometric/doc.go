@@ -152,14 +152,17 @@
 // Enrollment (and revocation) can write the clinician's registration for
 // the hub, mode 0600, all integers little-endian:
 //
-//	"EBTR" | version (1) | generation (uint32) | threshold (float64 bits)
+//	"EBTR" | version (1) | generation (uint32) | calibration version (uint64) | threshold (float64 bits)
 //	| model SHA-256 (32) | len(id) (1) | id | protected template (256) | CRC-32C of the rest (uint32)
 //
 // The threshold is the calibration's ProtectedThreshold: the Hamming
 // distance at the equal-error point (or target FAR) of the protected
-// templates of the calibration prints. The hub's Registry is a folder (0700)
-// of such files, <id>.reg; Register replaces a registration only with a
-// higher generation (a revocation) and refuses a lower one, so a revoked
-// template cannot be put back; Verify compares an image's protected
+// templates of the calibration prints. A new calibration changes the
+// standardisation and so every protected template: the device exports the
+// registrations again ("edge registration"), and they carry the newer
+// calibration version. The hub's Registry is a folder (0700) of such files,
+// <id>.reg; Register replaces a registration only with a higher generation
+// (a revocation) or, within a generation, a newer calibration, and refuses
+// a lower generation, so a revoked template cannot be put back; Verify compares an image's protected
 // template with the registration by Hamming distance.
 package biometric

@@ -66,7 +66,7 @@ func TestFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := (&Registration{ID: "seed", Generation: 2, Threshold: 0.375, Model: testModel, Template: bytes.Repeat([]byte{0xa5}, ProtectedBytes)}).MarshalBinary()
+	reg, err := (&Registration{ID: "seed", Generation: 2, Calibration: 5, Threshold: 0.375, Model: testModel, Template: bytes.Repeat([]byte{0xa5}, ProtectedBytes)}).MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -362,6 +362,24 @@ func TestRegistry(t *testing.T) {
 	if d, _ := hub.Verify("dr.b", ident2.ProtectedTemplate()); !d.Match {
 		t.Errorf("re-enrolled clinician does not match: %+v", d)
 	}
+	// A new calibration, same generation: the newer registration replaces
+	// the current one, an older one is refused.
+	recal := *reg2
+	recal.Calibration++
+	recal.Template = append(Protected(nil), reg2.Template...)
+	recal.Template[0] ^= 0xff
+	if err := hub.Register(&recal); err != nil {
+		t.Errorf("registration under a newer calibration: %v", err)
+	}
+	if err := hub.Register(reg2); err == nil {
+		t.Error("registration under an older calibration accepted")
+	}
+	other := recal
+	other.Template = append(Protected(nil), recal.Template...)
+	other.Template[1] ^= 0xff
+	if err := hub.Register(&other); err == nil {
+		t.Error("another template under the same generation and calibration accepted")
+	}
 	if err := hub.Revoke("dr.b"); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,11 @@ import (
 type Registration struct {
 	ID         string
 	Generation uint32
+	// Calibration is the version of the device calibration the template
+	// was standardised under: a new calibration changes every protected
+	// template, so its registrations replace the old ones of the same
+	// generation.
+	Calibration uint64
 	// Threshold is the largest Hamming distance (a fraction of
 	// ProtectedBits) at which an image's protected template is the
 	// clinician's, as the device's calibration measured it; 0 when the
@@ -33,8 +38,9 @@ const (
 	regMagic   = "EBTR"
 	regVersion = 1
 	regExt     = ".reg"
-	// regHeader is magic, version, generation, threshold, model, id length.
-	regHeader = 4 + 1 + 4 + 8 + 32 + 1
+	// regHeader is magic, version, generation, calibration, threshold,
+	// model, id length.
+	regHeader = 4 + 1 + 4 + 8 + 8 + 32 + 1
 	// MaxRegistrationFile bounds what is read of a registration file.
 	MaxRegistrationFile = regHeader + MaxIDLen + ProtectedBytes + 4
 )
@@ -49,11 +55,11 @@ func MakeRegistration(id string, t *Template, cal *Calibration) (*Registration, 
 	if err != nil {
 		return nil, err
 	}
-	thr := 0.0
+	thr, ver := 0.0, uint64(0)
 	if cal != nil {
-		thr = cal.ProtectedThreshold
+		thr, ver = cal.ProtectedThreshold, cal.Version
 	}
-	return &Registration{ID: id, Generation: t.Generation, Threshold: thr, Model: t.Model, Template: p}, nil
+	return &Registration{ID: id, Generation: t.Generation, Calibration: ver, Threshold: thr, Model: t.Model, Template: p}, nil
 }
 
 func (r *Registration) check() error {
@@ -78,6 +84,7 @@ func (r *Registration) MarshalBinary() ([]byte, error) {
 	b = append(b, regMagic...)
 	b = append(b, regVersion)
 	b = binary.LittleEndian.AppendUint32(b, r.Generation)
+	b = binary.LittleEndian.AppendUint64(b, r.Calibration)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Threshold))
 	b = append(b, r.Model[:]...)
 	b = append(b, byte(len(r.ID)))
@@ -108,12 +115,13 @@ func ParseRegistration(b []byte) (*Registration, error) {
 		return nil, fmt.Errorf("biometric: registration id length %d does not match its size %d", n, len(b))
 	}
 	r := &Registration{
-		Generation: binary.LittleEndian.Uint32(b[5:]),
-		Threshold:  math.Float64frombits(binary.LittleEndian.Uint64(b[9:])),
-		ID:         string(b[regHeader : regHeader+n]),
-		Template:   bytes.Clone(b[regHeader+n : regHeader+n+ProtectedBytes]),
+		Generation:  binary.LittleEndian.Uint32(b[5:]),
+		Calibration: binary.LittleEndian.Uint64(b[9:]),
+		Threshold:   math.Float64frombits(binary.LittleEndian.Uint64(b[17:])),
+		ID:          string(b[regHeader : regHeader+n]),
+		Template:    bytes.Clone(b[regHeader+n : regHeader+n+ProtectedBytes]),
 	}
-	copy(r.Model[:], b[17:49])
+	copy(r.Model[:], b[25:57])
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -193,8 +201,10 @@ func (r *Registry) path(id string) string { return filepath.Join(r.dir, id+regEx
 
 // Register records reg. A registration with a higher generation replaces
 // the current one (the clinician was re-enrolled: their old images stop
-// matching); the same generation with the same template is a no-op; a lower
-// generation, or the same one with another template, is refused.
+// matching), and so does one of the same generation under a newer device
+// calibration; the same generation and calibration with the same template
+// is a no-op; a lower generation is refused (ErrRevoked), and so is an
+// older calibration or another template under the same one.
 func (r *Registry) Register(reg *Registration) error {
 	if err := reg.check(); err != nil {
 		return err
@@ -208,7 +218,9 @@ func (r *Registry) Register(reg *Registration) error {
 			return err
 		case reg.Generation < cur.Generation:
 			return fmt.Errorf("%w: %q generation %d, the registry holds %d", ErrRevoked, reg.ID, reg.Generation, cur.Generation)
-		case reg.Generation == cur.Generation:
+		case reg.Generation == cur.Generation && reg.Calibration < cur.Calibration:
+			return fmt.Errorf("biometric: %q generation %d under calibration %d, the registry holds calibration %d", reg.ID, reg.Generation, reg.Calibration, cur.Calibration)
+		case reg.Generation == cur.Generation && reg.Calibration == cur.Calibration:
 			if bytes.Equal(reg.Template, cur.Template) && reg.Threshold == cur.Threshold && reg.Model == cur.Model {
 				return nil
 			}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"edge/internal/fsutil"
 )
@@ -113,7 +114,10 @@ func OpenStoreKey(dir, keyPath string) (*Store, error) {
 		return nil, fmt.Errorf("biometric: store key %s is %d bytes, want 32", keyPath, len(key))
 	}
 	s := &Store{dir: dir, keyPath: keyPath, key: key}
-	if err := s.locked(func() error { _, err := fsutil.RemoveStale(dir); return err }); err != nil {
+	err = s.locked(func() error { _, err := fsutil.RemoveStale(dir); return err })
+	// A store this process may only read (verify, identify) is opened
+	// without the clean-up; saving to it fails later with a clear error.
+	if err != nil && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
 		return nil, err
 	}
 	return s, nil
