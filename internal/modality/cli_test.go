@@ -38,7 +38,7 @@ var buildEdge = sync.OnceValues(func() (string, error) {
 func edgeBinary(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go tool not found to build edge")
+		t.Skipf("needs tool %q: not found to build edge", "go")
 	}
 	bin, err := buildEdge()
 	if err != nil {
