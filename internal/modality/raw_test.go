@@ -354,7 +354,7 @@ func TestStoreRefusals(t *testing.T) {
 // TestMalformedInput sends what breaks PS3.8 or PS3.7: each gets an A-ABORT
 // and the connection closed, nothing stored.
 func TestMalformedInput(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxPDULength = 4096; c.ARTIMTimeout = time.Second }, nil)
+	ts := startServer(t, func(c *Config) { c.MaxPDULength = 4096; c.ARTIMTimeout = 300 * time.Millisecond }, nil)
 	rq := stdRQ(testAE, "CART").Marshal()
 	hdr := func(typ byte, n uint32) []byte {
 		return binary.BigEndian.AppendUint32([]byte{typ, 0}, n)
