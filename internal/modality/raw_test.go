@@ -470,3 +470,41 @@ func TestShutdownAbortsAssociations(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestShutdownWhileStreaming cancels the server while a requester keeps
+// sending data set fragments: the association is still aborted at once.
+func TestShutdownWhileStreaming(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	p := dial(t, ts)
+	p.associate(stdRQ(testAE, "CART"))
+	p.send(pdata(3, true, true, storeRQ(1, "1.2.3.24.1")))
+	p.send(pdata(3, false, false, dataset(secondaryCapture, "1.2.3.24.1")))
+	stop := make(chan struct{})
+	go func() {
+		frag := pdata(3, false, false, make([]byte, 8000))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := p.conn.Write(frag); err != nil {
+				return
+			}
+		}
+	}()
+	defer close(stop)
+	time.Sleep(100 * time.Millisecond)
+	ts.cancel()
+	p.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		typ, _, err := p.rd.Next(1 << 20)
+		if err != nil {
+			t.Fatalf("no A-ABORT within 5 s of the shutdown: %v", err)
+		}
+		if typ == ul.TypeAbort {
+			return
+		}
+	}
+}
