@@ -158,7 +158,10 @@ func (a *association) run(ctx context.Context) {
 			// object, if one is arriving, is not stored); any other is closed.
 			if st == sta6 {
 				a.log.Info("modality: association aborted, shutting down")
-				a.send(ul.Abort(ul.AbortSourceUser, 0))
+				// A short deadline: a peer that reads nothing must not hold
+				// the shutdown up.
+				a.conn.SetWriteDeadline(time.Now().Add(time.Second))
+				a.conn.Write(ul.Abort(ul.AbortSourceUser, 0))
 			}
 			return
 		}
