@@ -239,8 +239,10 @@ func TestCLIWatch(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := os.Stat(filepath.Join(out, "1.2.3.17.1.dcm")); err != nil {
-		t.Error(err)
+	st1, err1 := os.Stat(filepath.Join(out, "1.2.3.17.1.dcm"))
+	st2, err2 := os.Stat(filepath.Join(in, "done", "a.dcm"))
+	if err1 != nil || err2 != nil || os.SameFile(st1, st2) {
+		t.Errorf("stored object: %v %v, or it shares its file with done/a.dcm", err1, err2)
 	}
 	p.stop(t)
 }

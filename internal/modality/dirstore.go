@@ -19,6 +19,10 @@ import (
 // again replaces the earlier file.
 type DirStore struct {
 	Dir string
+	// Copy makes Store copy even where a hard link would do: for files that
+	// stay in a folder others write to (the watch folder's done/), so that
+	// the stored object never shares its bytes with them.
+	Copy bool
 }
 
 var _ Consumer = (*DirStore)(nil)
@@ -36,7 +40,7 @@ func (d *DirStore) Store(ctx context.Context, obj *Object) error {
 	tmp := filepath.Join(d.Dir, "."+name+dirStoreTmp)
 	// A spool file in the same file system is linked, not copied: it is
 	// already synced, and a 500 MB object is not written twice.
-	if err := os.Link(obj.Path, tmp); err != nil {
+	if d.Copy || os.Link(obj.Path, tmp) != nil {
 		if err := copyFile(tmp, obj.Path); err != nil {
 			return err
 		}

@@ -40,7 +40,7 @@ func WatchToDir(ctx context.Context, cfg WatchConfig, dir string, log *slog.Logg
 	if cfg.Journal == "" {
 		cfg.Journal = filepath.Join(dir, ".watch-journal")
 	}
-	store := &DirStore{Dir: dir}
+	store := &DirStore{Dir: dir, Copy: true}
 	if err := store.Clean(); err != nil {
 		return err
 	}
