@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,16 +32,30 @@ var buildEdge = sync.OnceValues(func() (string, error) {
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/edge")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &exec.ExitError{Stderr: out}
+		return "", fmt.Errorf("go build ./cmd/edge: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// TestMain removes the edge binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.Load() {
+		if bin, err := buildEdge(); err == nil {
+			os.RemoveAll(filepath.Dir(bin))
+		}
+	}
+	os.Exit(code)
+}
+
+var built atomic.Bool
 
 func edgeBinary(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skipf("needs tool %q: not found to build edge", "go")
 	}
+	built.Store(true)
 	bin, err := buildEdge()
 	if err != nil {
 		t.Fatalf("build edge: %v", err)
