@@ -152,10 +152,17 @@ func (a *association) run(ctx context.Context) {
 	}()
 	a.artim = time.Now().Add(a.s.cfg.ARTIMTimeout)
 	for st := sta2; st != sta1; {
-		ev, body := a.next(st)
-		if ctx.Err() != nil && ev == evTimeout && st == sta6 {
-			a.log.Info("modality: association aborted, shutting down")
-			a.send(ul.Abort(ul.AbortSourceUser, 0))
+		ev, body := a.next(ctx, st)
+		if ctx.Err() != nil {
+			// Shutting down: an established association is aborted (its
+			// object, if one is arriving, is not stored); any other is closed.
+			if st == sta6 {
+				a.log.Info("modality: association aborted, shutting down")
+				// A short deadline: a peer that reads nothing must not hold
+				// the shutdown up.
+				a.conn.SetWriteDeadline(time.Now().Add(time.Second))
+				a.conn.Write(ul.Abort(ul.AbortSourceUser, 0))
+			}
 			return
 		}
 		next := acceptorTable[st][ev](a, ctx, body)
@@ -169,12 +176,17 @@ func (a *association) run(ctx context.Context) {
 }
 
 // next reads the next PDU with the deadline and size limit of state st.
-func (a *association) next(st state) (event, []byte) {
+func (a *association) next(ctx context.Context, st state) (event, []byte) {
 	deadline, limit := a.artim, uint32(maxAssociateRQ)
 	if st == sta6 {
 		deadline, limit = time.Now().Add(a.s.cfg.IdleTimeout), a.s.cfg.MaxPDULength
 	}
 	a.conn.SetReadDeadline(deadline)
+	if ctx.Err() != nil {
+		// The shutdown's own deadline may have been set just before this
+		// one replaced it.
+		a.conn.SetReadDeadline(time.Now())
+	}
 	t, body, err := a.rd.Next(limit)
 	if err == nil {
 		return pduEvents[t], body

@@ -3,12 +3,14 @@ package modality
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,16 +32,30 @@ var buildEdge = sync.OnceValues(func() (string, error) {
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/edge")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &exec.ExitError{Stderr: out}
+		return "", fmt.Errorf("go build ./cmd/edge: %v\n%s", err, out)
 	}
 	return bin, nil
 })
 
+// TestMain removes the edge binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.Load() {
+		if bin, err := buildEdge(); err == nil {
+			os.RemoveAll(filepath.Dir(bin))
+		}
+	}
+	os.Exit(code)
+}
+
+var built atomic.Bool
+
 func edgeBinary(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go tool not found to build edge")
+		t.Skipf("needs tool %q: not found to build edge", "go")
 	}
+	built.Store(true)
 	bin, err := buildEdge()
 	if err != nil {
 		t.Fatalf("build edge: %v", err)
@@ -238,8 +254,78 @@ func TestCLIWatch(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := os.Stat(filepath.Join(out, "1.2.3.17.1.dcm")); err != nil {
-		t.Error(err)
+	st1, err1 := os.Stat(filepath.Join(out, "1.2.3.17.1.dcm"))
+	st2, err2 := os.Stat(filepath.Join(in, "done", "a.dcm"))
+	if err1 != nil || err2 != nil || os.SameFile(st1, st2) {
+		t.Errorf("stored object: %v %v, or it shares its file with done/a.dcm", err1, err2)
 	}
 	p.stop(t)
+}
+
+// TestCLIWatchKilled kills edge modality watch while it works through a
+// folder, restarts it, and checks that every file reached done/ and the
+// output folder once, with no partial file left.
+func TestCLIWatchKilled(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	os.MkdirAll(in, 0o755)
+	const n = 40
+	for i := range n {
+		synthObject(t, filepath.Join(in, fmt.Sprintf("%02d.dcm", i)), secondaryCapture, fmt.Sprintf("1.2.3.23.%d", i+1), 2<<20)
+	}
+	args := []string{"modality", "watch", "--in", in, "--out", out, "--settle", "50ms", "--poll", "20ms"}
+	p := startEdge(t, args...)
+	deadline := time.Now().Add(30 * time.Second)
+	for count(filepath.Join(in, "done")) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatal("watch did not get going")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.cmd.Process.Kill()
+	<-p.done
+	if count(filepath.Join(in, "done")) == n {
+		t.Fatal("all files were done before the kill: the test did not kill mid-run")
+	}
+	p2 := startEdge(t, args...)
+	deadline = time.Now().Add(60 * time.Second)
+	for count(filepath.Join(in, "done")) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart only %d of %d files are done", count(filepath.Join(in, "done")), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p2.stop(t)
+	ents, _ := os.ReadDir(out)
+	var stored int
+	for _, e := range ents {
+		switch {
+		case strings.HasSuffix(e.Name(), ".dcm") && !strings.HasPrefix(e.Name(), "."):
+			stored++
+		case e.Name() == ".watch-journal":
+		default:
+			t.Errorf("output folder holds %s", e.Name())
+		}
+	}
+	j, _ := os.ReadFile(filepath.Join(out, ".watch-journal"))
+	lines := strings.Split(strings.TrimSpace(string(j)), "\n")
+	keys := map[string]bool{}
+	for _, l := range lines {
+		keys[strings.SplitN(l, "\t", 2)[0]] = true
+	}
+	if stored != n || len(lines) != n || len(keys) != n || count(in) != 0 || count(filepath.Join(in, "failed")) != 0 {
+		t.Errorf("stored %d, journal %d lines / %d keys, %d left in, %d failed; want %d each", stored, len(lines), len(keys), count(in), count(filepath.Join(in, "failed")), n)
+	}
+}
+
+// count is the number of regular files in dir.
+func count(dir string) int {
+	ents, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			n++
+		}
+	}
+	return n
 }

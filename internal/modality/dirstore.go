@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"edge/internal/fsutil"
 )
@@ -18,6 +19,10 @@ import (
 // again replaces the earlier file.
 type DirStore struct {
 	Dir string
+	// Copy makes Store copy even where a hard link would do: for files that
+	// stay in a folder others write to (the watch folder's done/), so that
+	// the stored object never shares its bytes with them.
+	Copy bool
 }
 
 var _ Consumer = (*DirStore)(nil)
@@ -32,10 +37,10 @@ func (d *DirStore) Store(ctx context.Context, obj *Object) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(d.Dir, "."+name+".tmp")
+	tmp := filepath.Join(d.Dir, "."+name+dirStoreTmp)
 	// A spool file in the same file system is linked, not copied: it is
 	// already synced, and a 500 MB object is not written twice.
-	if err := os.Link(obj.Path, tmp); err != nil {
+	if d.Copy || os.Link(obj.Path, tmp) != nil {
 		if err := copyFile(tmp, obj.Path); err != nil {
 			return err
 		}
@@ -45,6 +50,25 @@ func (d *DirStore) Store(ctx context.Context, obj *Object) error {
 		return fmt.Errorf("modality: store %s: %w", dst, err)
 	}
 	return fsutil.SyncDir(d.Dir)
+}
+
+const dirStoreTmp = ".store-tmp"
+
+// Clean removes the temporary files a Store cut short by a crash left in Dir;
+// call it before the first Store, while no other process stores into Dir.
+func (d *DirStore) Clean() error {
+	ents, err := os.ReadDir(d.Dir)
+	if err != nil {
+		return fmt.Errorf("modality: clean %s: %w", d.Dir, err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.HasSuffix(n, dirStoreTmp) {
+			if err := os.Remove(filepath.Join(d.Dir, n)); err != nil {
+				return fmt.Errorf("modality: clean %s: %w", d.Dir, err)
+			}
+		}
+	}
+	return nil
 }
 
 func copyFile(dst, src string) error {

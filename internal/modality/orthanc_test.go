@@ -25,10 +25,7 @@ type orthanc struct {
 
 func startOrthanc(t *testing.T, scpPort string) *orthanc {
 	t.Helper()
-	bin, err := exec.LookPath("Orthanc")
-	if err != nil {
-		t.Skipf("Orthanc not installed (Debian package orthanc): %v", err)
-	}
+	bin := needTool(t, "Orthanc")
 	dir := t.TempDir()
 	httpPort, dicomPort := freePort(t), freePort(t)
 	cfg := map[string]any{

@@ -354,7 +354,7 @@ func TestStoreRefusals(t *testing.T) {
 // TestMalformedInput sends what breaks PS3.8 or PS3.7: each gets an A-ABORT
 // and the connection closed, nothing stored.
 func TestMalformedInput(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxPDULength = 4096; c.ARTIMTimeout = time.Second }, nil)
+	ts := startServer(t, func(c *Config) { c.MaxPDULength = 4096; c.ARTIMTimeout = 300 * time.Millisecond }, nil)
 	rq := stdRQ(testAE, "CART").Marshal()
 	hdr := func(typ byte, n uint32) []byte {
 		return binary.BigEndian.AppendUint32([]byte{typ, 0}, n)
@@ -468,5 +468,43 @@ func TestShutdownAbortsAssociations(t *testing.T) {
 			t.Fatalf("spool holds %s after shutdown", ents[0].Name())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShutdownWhileStreaming cancels the server while a requester keeps
+// sending data set fragments: the association is still aborted at once.
+func TestShutdownWhileStreaming(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	p := dial(t, ts)
+	p.associate(stdRQ(testAE, "CART"))
+	p.send(pdata(3, true, true, storeRQ(1, "1.2.3.24.1")))
+	p.send(pdata(3, false, false, dataset(secondaryCapture, "1.2.3.24.1")))
+	stop := make(chan struct{})
+	go func() {
+		frag := pdata(3, false, false, make([]byte, 8000))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := p.conn.Write(frag); err != nil {
+				return
+			}
+		}
+	}()
+	defer close(stop)
+	time.Sleep(100 * time.Millisecond)
+	ts.cancel()
+	p.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		typ, _, err := p.rd.Next(1 << 20)
+		if err != nil {
+			t.Fatalf("no A-ABORT within 5 s of the shutdown: %v", err)
+		}
+		if typ == ul.TypeAbort {
+			return
+		}
 	}
 }

@@ -187,9 +187,18 @@ func TestReplayExchanges(t *testing.T) {
 			want := []uint16{0}
 			if name == "storescu.bin" {
 				want = []uint16{0, 0}
-				for _, uid := range []string{"1.2.3.10.1", "1.2.3.10.2"} {
-					if _, err := os.Stat(filepath.Join(dir, FileName(uid))); err != nil {
-						t.Errorf("not stored: %v", err)
+				// Each stored file is its meta, then exactly the data set
+				// fragments storescu sent, in order.
+				sent := dataSets(t, readExchange(t, name))
+				for i, uid := range []string{"1.2.3.10.1", "1.2.3.10.2"} {
+					b, err := os.ReadFile(filepath.Join(dir, FileName(uid)))
+					if err != nil {
+						t.Fatalf("not stored: %v", err)
+					}
+					m := fileMeta(t, filepath.Join(dir, FileName(uid)))
+					head := appendMeta(nil, m)
+					if !bytes.Equal(b[:min(len(b), len(head))], head) || !bytes.Equal(b[len(head):], sent[i]) {
+						t.Errorf("%s: stored data set is not the %d bytes storescu sent", uid, len(sent[i]))
 					}
 				}
 			}
@@ -376,4 +385,28 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// dataSets joins the data set fragments of each object in a recorded
+// requester stream.
+func dataSets(t *testing.T, stream []byte) [][]byte {
+	types, bodies := pdus(t, stream)
+	var out [][]byte
+	var cur []byte
+	for i, typ := range types {
+		if typ != ul.TypePData {
+			continue
+		}
+		ul.EachPDV(bodies[i], func(p ul.PDV) error {
+			if !p.Command {
+				cur = append(cur, p.Data...)
+				if p.Last {
+					out = append(out, cur)
+					cur = nil
+				}
+			}
+			return nil
+		})
+	}
+	return out
 }

@@ -19,7 +19,11 @@ func ListenToDir(ctx context.Context, cfg Config, dir string, log *slog.Logger) 
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = filepath.Join(dir, ".incoming")
 	}
-	srv, err := NewServer(cfg, &DirStore{Dir: dir}, log)
+	store := &DirStore{Dir: dir}
+	if err := store.Clean(); err != nil {
+		return err
+	}
+	srv, err := NewServer(cfg, store, log)
 	if err != nil {
 		return err
 	}
@@ -36,7 +40,11 @@ func WatchToDir(ctx context.Context, cfg WatchConfig, dir string, log *slog.Logg
 	if cfg.Journal == "" {
 		cfg.Journal = filepath.Join(dir, ".watch-journal")
 	}
-	w, err := NewWatcher(cfg, &DirStore{Dir: dir}, log)
+	store := &DirStore{Dir: dir, Copy: true}
+	if err := store.Clean(); err != nil {
+		return err
+	}
+	w, err := NewWatcher(cfg, store, log)
 	if err != nil {
 		return err
 	}

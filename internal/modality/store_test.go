@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"edge/internal/medimg"
 	"edge/internal/testenv"
@@ -254,11 +255,41 @@ func TestStoreSCUPDULengths(t *testing.T) {
 	}
 }
 
+// barrierStore holds each association's first object until objects from
+// want associations are in, so the test proves they ran at once.
+type barrierStore struct {
+	*countingStore
+	want    int
+	mu      sync.Mutex
+	seen    map[string]bool
+	all     chan struct{}
+	reached bool
+}
+
+func (b *barrierStore) Store(ctx context.Context, obj *Object) error {
+	b.mu.Lock()
+	first := !b.seen[obj.RemoteAddr]
+	b.seen[obj.RemoteAddr] = true
+	if len(b.seen) == b.want && !b.reached {
+		b.reached = true
+		close(b.all)
+	}
+	b.mu.Unlock()
+	if first {
+		select {
+		case <-b.all:
+		case <-time.After(20 * time.Second):
+			return errors.New("the other associations never sent an object at the same time")
+		}
+	}
+	return b.countingStore.Store(ctx, obj)
+}
+
 func TestStoreSCUConcurrentAssociations(t *testing.T) {
 	needTool(t, "storescu")
 	dir := t.TempDir()
 	cs := &countingStore{n: map[string]int{}}
-	ts := startServer(t, nil, cs)
+	ts := startServer(t, nil, &barrierStore{countingStore: cs, want: 4, seen: map[string]bool{}, all: make(chan struct{})})
 	cs.Dir = ts.out
 	const assocs, per = 4, 3
 	var wg sync.WaitGroup
