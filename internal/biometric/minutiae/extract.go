@@ -172,7 +172,7 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	st.ridge = append([]uint8(nil), ridge...)
 	thin(ridge, p.w, p.h)
 	st.skel = ridge
-	inner := erodeMask(mask, p.w, p.h, int(1.2*st.period+0.5))
+	inner := erodeMask(mask, p.w, p.h, int(0.8*st.period+0.5))
 	cs := detect(ridge, inner, p.w, p.h, f, st.period)
 	if len(cs) > MaxMinutiae {
 		cs = cs[:MaxMinutiae]
@@ -217,6 +217,35 @@ func erodeMask(mask []uint8, w, h, r int) []uint8 {
 			if n == full && int(s) == full {
 				out[y*w+x] = 1
 			}
+		}
+	}
+	return out
+}
+
+// blur filters with the separable binomial kernel [1 4 6 4 1]/16, edges
+// clamped.
+func blur(p *plane) *plane {
+	w, h := p.w, p.h
+	tmp := newPlane(w, h)
+	out := newPlane(w, h)
+	k := [5]float32{1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16}
+	for y := 0; y < h; y++ {
+		row := p.v[y*w : (y+1)*w]
+		for x := 0; x < w; x++ {
+			var s float32
+			for j := -2; j <= 2; j++ {
+				s = float32(s + float32(k[j+2]*row[min(max(x+j, 0), w-1)]))
+			}
+			tmp.v[y*w+x] = s
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s float32
+			for j := -2; j <= 2; j++ {
+				s = float32(s + float32(k[j+2]*tmp.v[min(max(y+j, 0), h-1)*w+x]))
+			}
+			out.v[y*w+x] = s
 		}
 	}
 	return out
