@@ -94,17 +94,14 @@ func qualityOf(err error) int {
 	return 0
 }
 
-// stages keeps intermediate results for tests that look inside.
+// stages keeps the measurements extraction bases its decisions on.
 type stages struct {
 	p       *plane
 	f       *field
-	period  float64
-	share   float64
-	ridge   []uint8
-	skel    []uint8
+	period  float64 // ridge period, pixels at WorkDPI
+	share   float64 // share of foreground blocks with a measurable period
+	clarity float64 // mean ridge–valley clarity of the foreground
 	quality int
-	clarity float64
-	found   *Template
 }
 
 func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
@@ -169,9 +166,7 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 		return nil, st, &QualityError{Quality: st.quality, Reason: fmt.Sprintf("ridge flow too weak or area too small (coherence %.2f, clarity %.2f, %.0f mm²)", meanCoh, st.clarity, area/(WorkDPI/25.4)/(WorkDPI/25.4))}
 	}
 	ridge, mask := enhance(p, f, st.period)
-	st.ridge = append([]uint8(nil), ridge...)
 	thin(ridge, p.w, p.h)
-	st.skel = ridge
 	inner := erodeMask(mask, p.w, p.h, int(0.8*st.period+0.5))
 	cs := detect(ridge, inner, p.w, p.h, f, st.period)
 	if len(cs) > MaxMinutiae {
@@ -184,7 +179,6 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 		q := int(c.q*100 + 0.5)
 		t.Minutiae = append(t.Minutiae, Minutia{X: uint16(c.x), Y: uint16(c.y), Angle: uint8(a), Kind: c.kind, Quality: uint8(min(max(q, 1), 100))})
 	}
-	st.found = t
 	if len(cs) < MinMinutiae {
 		return nil, st, &QualityError{Quality: st.quality, Minutiae: len(cs), Reason: fmt.Sprintf("%d minutiae, want at least %d", len(cs), MinMinutiae)}
 	}
