@@ -117,6 +117,9 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	if len(pix) != w*h {
 		return nil, nil, fmt.Errorf("minutiae: %d pixels for a %d×%d image", len(pix), w, h)
 	}
+	if dpi == WorkDPI && w*h > MaxWorkPixels {
+		return nil, nil, fmt.Errorf("minutiae: image is %d×%d, more than %d pixels", w, h, MaxWorkPixels)
+	}
 	// Work on ridges as bright: invert, and scale to 500 dpi.
 	inv := make([]uint8, len(pix))
 	for i, v := range pix {
