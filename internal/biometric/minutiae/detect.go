@@ -250,7 +250,7 @@ func detect(skel []uint8, inner []uint8, w, h int, f *field, period float64) []c
 		}
 		b := (c.y/blockSize)*f.bw + c.x/blockSize
 		c.q = f.coh[b]
-		if c.q < 0.2 {
+		if c.q < 0.1 {
 			continue
 		}
 		kept = append(kept, c)

@@ -27,7 +27,8 @@ type Rates struct {
 	FMR100       float64 `json:"fmr100"`
 	FMR1000      float64 `json:"fmr1000"`
 	ZeroFMR      float64 `json:"zero_fmr"`
-	// ZeroFMRThreshold is the lowest threshold no impostor reached.
+	// EERThreshold and ZeroFMRThreshold are where those rates are met,
+	// midway between the two scores on either side of the cut.
 	ZeroFMRThreshold float64 `json:"zero_fmr_threshold"`
 	// MinGenuine and MaxImpostor show the margin between the classes
 	// where the rates alone are 0.
@@ -169,6 +170,8 @@ func Evaluate(ctx context.Context, samples []Sample, enroll int) (*Evaluation, e
 
 // ComputeRates finds EER, FMR100, FMR1000 and ZeroFMR from genuine and
 // impostor scores; a comparison matches when its score ≥ the threshold.
+// The EER is the smallest max(FMR, FNMR) over all thresholds (no
+// interpolation between operating points).
 func ComputeRates(genuine, impostor []float64) (Rates, error) {
 	r := Rates{Genuine: len(genuine), Impostor: len(impostor)}
 	if len(genuine) == 0 || len(impostor) == 0 {
@@ -205,10 +208,13 @@ func ComputeRates(genuine, impostor []float64) (Rates, error) {
 	r.EERThreshold = math.Nextafter(all[0].s, math.Inf(1))
 	r.ZeroFMRThreshold = r.EERThreshold
 	g, im := 0, 0
+	eerSum := 3.0
 	consider := func(t float64) {
 		fmr, fnmr := float64(im)/nI, float64(len(genuine)-g)/nG
-		if e := math.Max(fmr, fnmr); e < r.EER {
-			r.EER, r.EERThreshold = e, t
+		// The EER point minimises max(FMR, FNMR); of equals, the one with
+		// the smaller sum.
+		if e := math.Max(fmr, fnmr); e < r.EER || e == r.EER && fmr+fnmr < eerSum {
+			r.EER, r.EERThreshold, eerSum = e, t, fmr+fnmr
 		}
 		if fmr <= 0.01 {
 			r.FMR100 = math.Min(r.FMR100, fnmr)
@@ -230,7 +236,16 @@ func ComputeRates(genuine, impostor []float64) (Rates, error) {
 				im++
 			}
 		}
-		consider(s)
+		// Every score ≥ s is accepted for any threshold in (next lower
+		// score, s]: take the middle, so a threshold from this data is not
+		// pressed against one of its own scores.
+		t := s
+		if i < len(all) {
+			if m := s/2 + all[i].s/2; m > all[i].s && m <= s {
+				t = m
+			}
+		}
+		consider(t)
 	}
 	return r, nil
 }

@@ -2,6 +2,7 @@ package minutiae
 
 import (
 	"context"
+	"math"
 	"testing"
 )
 
@@ -31,5 +32,37 @@ func TestEvaluateMultiImpression(t *testing.T) {
 	}
 	if ev.FailedToEnroll != 0 {
 		t.Errorf("%d fingers failed to enroll", ev.FailedToEnroll)
+	}
+}
+
+func TestComputeRates(t *testing.T) {
+	// 10 genuine, 10 impostor; one impostor (0.55) above two genuine
+	// scores (0.5, 0.52).
+	gen := []float64{0.5, 0.52, 0.6, 0.7, 0.7, 0.8, 0.85, 0.9, 0.95, 1}
+	imp := []float64{0, 0.05, 0.1, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.55}
+	r, err := ComputeRates(gen, imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cut between 0.55 and 0.6: FMR 0, FNMR 0.2. Cut between 0.4 and 0.5:
+	// FMR 0.1, FNMR 0 — the better max(FMR, FNMR).
+	if r.EER != 0.1 || r.EERThreshold != 0.45 {
+		t.Errorf("EER %v at %v, want 0.1 at 0.45", r.EER, r.EERThreshold)
+	}
+	if r.ZeroFMR != 0.2 || r.ZeroFMRThreshold != 0.575 {
+		t.Errorf("ZeroFMR %v at %v, want 0.2 at 0.575", r.ZeroFMR, r.ZeroFMRThreshold)
+	}
+	// FMR ≤ 1 % and ≤ 0.1 % both mean no impostor accepted with 10.
+	if r.FMR100 != 0.2 || r.FMR1000 != 0.2 {
+		t.Errorf("FMR100 %v, FMR1000 %v, want 0.2", r.FMR100, r.FMR1000)
+	}
+	if r.MinGenuine != 0.5 || r.MaxImpostor != 0.55 {
+		t.Errorf("min genuine %v, max impostor %v", r.MinGenuine, r.MaxImpostor)
+	}
+	if _, err := ComputeRates(nil, imp); err == nil {
+		t.Error("no genuine scores accepted")
+	}
+	if _, err := ComputeRates(gen, []float64{math.NaN()}); err == nil {
+		t.Error("NaN accepted")
 	}
 }

@@ -94,17 +94,14 @@ func qualityOf(err error) int {
 	return 0
 }
 
-// stages keeps intermediate results for tests that look inside.
+// stages keeps the measurements extraction bases its decisions on.
 type stages struct {
 	p       *plane
 	f       *field
-	period  float64
-	share   float64
-	ridge   []uint8
-	skel    []uint8
+	period  float64 // ridge period, pixels at WorkDPI
+	share   float64 // share of foreground blocks with a measurable period
+	clarity float64 // mean ridge–valley clarity of the foreground
 	quality int
-	clarity float64
-	found   *Template
 }
 
 func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
@@ -119,6 +116,9 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 	}
 	if len(pix) != w*h {
 		return nil, nil, fmt.Errorf("minutiae: %d pixels for a %d×%d image", len(pix), w, h)
+	}
+	if dpi == WorkDPI && w*h > MaxWorkPixels {
+		return nil, nil, fmt.Errorf("minutiae: image is %d×%d, more than %d pixels", w, h, MaxWorkPixels)
 	}
 	// Work on ridges as bright: invert, and scale to 500 dpi.
 	inv := make([]uint8, len(pix))
@@ -169,10 +169,8 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 		return nil, st, &QualityError{Quality: st.quality, Reason: fmt.Sprintf("ridge flow too weak or area too small (coherence %.2f, clarity %.2f, %.0f mm²)", meanCoh, st.clarity, area/(WorkDPI/25.4)/(WorkDPI/25.4))}
 	}
 	ridge, mask := enhance(p, f, st.period)
-	st.ridge = append([]uint8(nil), ridge...)
 	thin(ridge, p.w, p.h)
-	st.skel = ridge
-	inner := erodeMask(mask, p.w, p.h, int(1.2*st.period+0.5))
+	inner := erodeMask(mask, p.w, p.h, int(0.8*st.period+0.5))
 	cs := detect(ridge, inner, p.w, p.h, f, st.period)
 	if len(cs) > MaxMinutiae {
 		cs = cs[:MaxMinutiae]
@@ -184,7 +182,6 @@ func extract(pix []uint8, w, h, dpi int) (*Template, *stages, error) {
 		q := int(c.q*100 + 0.5)
 		t.Minutiae = append(t.Minutiae, Minutia{X: uint16(c.x), Y: uint16(c.y), Angle: uint8(a), Kind: c.kind, Quality: uint8(min(max(q, 1), 100))})
 	}
-	st.found = t
 	if len(cs) < MinMinutiae {
 		return nil, st, &QualityError{Quality: st.quality, Minutiae: len(cs), Reason: fmt.Sprintf("%d minutiae, want at least %d", len(cs), MinMinutiae)}
 	}
@@ -217,6 +214,35 @@ func erodeMask(mask []uint8, w, h, r int) []uint8 {
 			if n == full && int(s) == full {
 				out[y*w+x] = 1
 			}
+		}
+	}
+	return out
+}
+
+// blur filters with the separable binomial kernel [1 4 6 4 1]/16, edges
+// clamped.
+func blur(p *plane) *plane {
+	w, h := p.w, p.h
+	tmp := newPlane(w, h)
+	out := newPlane(w, h)
+	k := [5]float32{1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16}
+	for y := 0; y < h; y++ {
+		row := p.v[y*w : (y+1)*w]
+		for x := 0; x < w; x++ {
+			var s float32
+			for j := -2; j <= 2; j++ {
+				s = float32(s + float32(k[j+2]*row[min(max(x+j, 0), w-1)]))
+			}
+			tmp.v[y*w+x] = s
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s float32
+			for j := -2; j <= 2; j++ {
+				s = float32(s + float32(k[j+2]*tmp.v[min(max(y+j, 0), h-1)*w+x]))
+			}
+			out.v[y*w+x] = s
 		}
 	}
 	return out

@@ -57,12 +57,15 @@ func analyse(p *plane) *field {
 	w, h := p.w, p.h
 	gx := make([]float32, w*h)
 	gy := make([]float32, w*h)
+	// Gradients of a blurred copy: sensor noise would otherwise dominate
+	// the structure tensor of a faint print.
+	bl := blur(p)
 	for y := 1; y < h-1; y++ {
 		for x := 1; x < w-1; x++ {
 			i := y*w + x
-			a, b, c := p.v[i-w-1], p.v[i-w], p.v[i-w+1]
-			d, f := p.v[i-1], p.v[i+1]
-			g, hh, k := p.v[i+w-1], p.v[i+w], p.v[i+w+1]
+			a, b, c := bl.v[i-w-1], bl.v[i-w], bl.v[i-w+1]
+			d, f := bl.v[i-1], bl.v[i+1]
+			g, hh, k := bl.v[i+w-1], bl.v[i+w], bl.v[i+w+1]
 			gx[i] = float32(float32(c+2*f+k) - float32(a+2*d+g))
 			gy[i] = float32(float32(g+2*hh+k) - float32(a+2*b+c))
 		}

@@ -7,13 +7,17 @@ import (
 )
 
 // Bounds on what Extract accepts. The largest capture in use is 1151 pixels
-// long; MaxSide leaves room for a 1000 dpi reader of the same length while
-// keeping the working buffers (a few float32 planes) under ~100 MiB.
+// long; MaxSide leaves room for a 1000 dpi reader of the same length.
+// MaxWorkPixels bounds the print at 500 dpi (5 × 5 cm, twice a fingertip
+// each way), which sets the working memory: about 80 bytes a pixel (float
+// planes and summed-area tables), so at most about 85 MiB; a 256×288 sensor
+// image allocates about 8 MiB in all.
 const (
-	MaxSide = 4096
-	MinSide = 32
-	MinDPI  = 250
-	MaxDPI  = 1500
+	MaxSide       = 2400
+	MaxWorkPixels = 1 << 20
+	MinSide       = 32
+	MinDPI        = 250
+	MaxDPI        = 1500
 	// WorkDPI is the resolution every print is resampled to before
 	// extraction, so that all thresholds are in one physical unit.
 	WorkDPI = 500
@@ -67,8 +71,8 @@ func newPlane(w, h int) *plane { return &plane{w: w, h: h, v: make([]float32, w*
 // arithmetic order keeps the result identical on every architecture.
 func resample(pix []uint8, w, h int, s float64) (*plane, error) {
 	nw, nh := int(float64(w)*s+0.5), int(float64(h)*s+0.5)
-	if nw < MinSide || nh < MinSide || nw > MaxSide || nh > MaxSide {
-		return nil, fmt.Errorf("minutiae: image is %d×%d at %d dpi, want %d..%d on each side", nw, nh, WorkDPI, MinSide, MaxSide)
+	if nw < MinSide || nh < MinSide || nw > MaxSide || nh > MaxSide || nw*nh > MaxWorkPixels {
+		return nil, fmt.Errorf("minutiae: image is %d×%d at %d dpi, want %d..%d on each side and at most %d pixels", nw, nh, WorkDPI, MinSide, MaxSide, MaxWorkPixels)
 	}
 	p := newPlane(nw, nh)
 	for y := 0; y < nh; y++ {

@@ -47,10 +47,12 @@ func enrollPrepared(ps []*Prepared) *Enrolled { return &Enrolled{impressions: ps
 func (e *Enrolled) Impressions() int { return len(e.impressions) }
 
 // Score is the best similarity of the probe to any enrolled impression.
-func (e *Enrolled) Score(probe *Prepared) float64 {
+func (e *Enrolled) Score(probe *Prepared) float64 { return e.score(probe, &scratch{}) }
+
+func (e *Enrolled) score(probe *Prepared, sc *scratch) float64 {
 	var best float64
 	for _, p := range e.impressions {
-		if s := p.Compare(probe); s > best {
+		if s := p.compare(probe, sc); s > best {
 			best = s
 		}
 	}
@@ -89,11 +91,12 @@ func Identify(ctx context.Context, probe *Prepared, gallery []Candidate) ([]Hit,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc scratch
 			for i := w; i < len(gallery); i += workers {
 				if ctx.Err() != nil {
 					return
 				}
-				hits[i] = Hit{ID: gallery[i].ID, Score: gallery[i].Enrolled.Score(probe)}
+				hits[i] = Hit{ID: gallery[i].ID, Score: gallery[i].Enrolled.score(probe, &sc)}
 			}
 		}()
 	}

@@ -200,13 +200,39 @@ func sigmoid(v, mu, tau float64) float64 { return 1 / (1 + math.Exp(-tau*(v-mu))
 // Similarity Sort with Relaxation of the MCC paper. It is symmetric up to
 // rounding, and invariant to translation and rotation because cylinders
 // are.
-func (p *Prepared) Compare(q *Prepared) float64 {
+func (p *Prepared) Compare(q *Prepared) float64 { return p.compare(q, &scratch{}) }
+
+// scratch holds a comparison's working buffers, so a loop of comparisons
+// (an enrollment's impressions, a 1:N search) allocates them once. It
+// belongs to one goroutine at a time.
+type scratch struct {
+	pairs, top   []pair
+	usedA, usedB []bool
+	rho          []float64
+	lam, next    []float64
+	order        []int
+}
+
+// grow returns b resized to n, its contents cleared.
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+func (p *Prepared) compare(q *Prepared, sc *scratch) float64 {
 	nA, nB := len(p.cyl), len(q.cyl)
 	if nA == 0 || nB == 0 {
 		return 0
 	}
 	minME := int(math.Ceil(mccMinME * float64(min(p.base, q.base))))
-	pairs := make([]pair, 0, nA*nB/4)
+	if sc.pairs == nil {
+		sc.pairs = make([]pair, 0, nA*nB/4)
+	}
+	pairs := sc.pairs[:0]
 	for i := range p.cyl {
 		for j := range q.cyl {
 			if s := p.localSimilarity(&p.cyl[i], &q.cyl[j], minME); s > 0 {
@@ -214,6 +240,7 @@ func (p *Prepared) Compare(q *Prepared) float64 {
 			}
 		}
 	}
+	sc.pairs = pairs
 	if len(pairs) == 0 {
 		return 0
 	}
@@ -231,9 +258,9 @@ func (p *Prepared) Compare(q *Prepared) float64 {
 	})
 	// The nR best pairs, each cylinder used once.
 	nR := min(nA, nB)
-	usedA := make([]bool, nA)
-	usedB := make([]bool, nB)
-	top := make([]pair, 0, nR)
+	sc.usedA, sc.usedB = grow(sc.usedA, nA), grow(sc.usedB, nB)
+	usedA, usedB := sc.usedA, sc.usedB
+	top := sc.top[:0]
 	for _, pr := range pairs {
 		if len(top) == nR {
 			break
@@ -243,21 +270,23 @@ func (p *Prepared) Compare(q *Prepared) float64 {
 			top = append(top, pr)
 		}
 	}
+	sc.top = top
 	nP := 4 + int(math.Round(sigmoid(float64(min(len(p.pts), len(q.pts))), 20, 0.4)*8))
-	return relax(p, q, top, nP)
+	return relax(p, q, top, nP, sc)
 }
 
 // relax runs the paper's relaxation: each pair's similarity is reinforced
 // by the pairs geometrically compatible with it (distance, relative
 // direction, relative radial angle), and the score is the mean relaxed
 // similarity of the nP pairs whose similarity held up best.
-func relax(p, q *Prepared, top []pair, nP int) float64 {
+func relax(p, q *Prepared, top []pair, nP int, sc *scratch) float64 {
 	n := len(top)
 	if n == 0 {
 		return 0
 	}
 	const wR, nRel = 0.5, 5
-	rho := make([]float64, n*n)
+	sc.rho = grow(sc.rho, n*n)
+	rho := sc.rho
 	for t := 0; t < n; t++ {
 		at, bt := &p.cyl[top[t].a], &q.cyl[top[t].b]
 		for k := t + 1; k < n; k++ {
@@ -273,8 +302,8 @@ func relax(p, q *Prepared, top []pair, nP int) float64 {
 			rho[t*n+k], rho[k*n+t] = r, r
 		}
 	}
-	lam := make([]float64, n)
-	next := make([]float64, n)
+	sc.lam, sc.next = grow(sc.lam, n), grow(sc.next, n)
+	lam, next := sc.lam, sc.next
 	for t := range top {
 		lam[t] = top[t].sim
 	}
@@ -291,7 +320,8 @@ func relax(p, q *Prepared, top []pair, nP int) float64 {
 		}
 		lam, next = next, lam
 	}
-	order := make([]int, n)
+	sc.order = grow(sc.order, n)
+	order := sc.order
 	for i := range order {
 		order[i] = i
 	}

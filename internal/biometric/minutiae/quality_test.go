@@ -148,4 +148,12 @@ func TestExtractArguments(t *testing.T) {
 	if _, _, err := ExtractGray(make([]uint8, 10), 64, 64, 500); err == nil {
 		t.Error("short pixel buffer accepted")
 	}
+	// 2000×2000 at 250 dpi would be 4000×4000 at 500: refused before any
+	// working buffer is allocated.
+	if _, _, err := ExtractGray(make([]uint8, 2000*2000), 2000, 2000, 250); err == nil || errors.Is(err, ErrNoFingerprint) {
+		t.Errorf("2000×2000 at 250 dpi: %v, want a size error", err)
+	}
+	if _, _, err := ExtractGray(make([]uint8, 2400*2400), 2400, 2400, 500); err == nil || errors.Is(err, ErrNoFingerprint) {
+		t.Errorf("2400×2400: %v, want a size error", err)
+	}
 }
