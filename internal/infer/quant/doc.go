@@ -7,7 +7,8 @@
 // classifier, or the one package resnet writes):
 //
 //   - every Conv weight becomes an int8 initializer with one symmetric scale
-//     per output channel (axis 0, zero point 0, values in [-127, 127]) behind
+//     per output channel (axis 0, zero point 0, values in [-63, 63]: 7 bits, so
+//     x86 kernels without VNNI cannot saturate; see weightMax) behind
 //     a DequantizeLinear; its bias becomes int32 with scale
 //     input scale × weight scale, as the integer kernels require;
 //   - every activation that a Conv, a two-input Add, a MaxPool or a

@@ -211,7 +211,7 @@ func Quantize(m *onnx.Model, ranges map[string]Range, note string) (*onnx.Model,
 		opset = 13
 	}
 	out.Opsets = append([]onnx.Opset{{Version: opset}}, out.Opsets...)
-	out.Metadata = append(slices.Clone(m.Metadata), onnx.KV{Key: "edge.quantization", Value: "int8 QDQ: per-channel symmetric int8 weights, uint8 activations; " + note})
+	out.Metadata = append(slices.Clone(m.Metadata), onnx.KV{Key: "edge.quantization", Value: "int8 QDQ: per-channel symmetric 7-bit int8 weights, uint8 activations; " + note})
 
 	g := m.Graph
 	ng := &onnx.Graph{Name: g.Name, DocString: g.DocString, Inputs: g.Inputs, Outputs: g.Outputs, ValueInfo: g.ValueInfo}
@@ -356,14 +356,14 @@ func quantizeConv(g, ng *onnx.Graph, n *onnx.Node, params map[string]qparams, us
 		for _, v := range w[c*per : (c+1)*per] {
 			m = max(m, math.Abs(float64(v)))
 		}
-		s := float32(m / 127)
+		s := float32(m / weightMax)
 		if s == 0 {
 			s = 1
 		}
 		ws[c] = s
 		for i, v := range w[c*per : (c+1)*per] {
 			q := math.RoundToEven(float64(v) / float64(s))
-			wq[c*per+i] = int8(min(max(q, -127), 127))
+			wq[c*per+i] = int8(min(max(q, -weightMax), weightMax))
 		}
 	}
 	name := wt.Name
@@ -409,3 +409,10 @@ func quantizeConv(g, ng *onnx.Graph, n *onnx.Node, params map[string]qparams, us
 	n.Inputs[2] = bn + dq
 	return nil
 }
+
+// weightMax is the largest quantized weight magnitude: 7 bits, not 8. On x86
+// without VNNI the u8s8 kernels multiply pairs with vpmaddubsw, whose int16
+// sum of two uint8×int8 products saturates once both weights pass 64 in
+// magnitude; with 7-bit weights it cannot, at the cost of half a bit of
+// weight precision everywhere (ONNX Runtime's reduce_range).
+const weightMax = 63

@@ -62,7 +62,7 @@ func TestQuantizeStructure(t *testing.T) {
 			}
 		}
 	}
-	// Per-channel symmetric weights: every channel reaches ±127.
+	// Per-channel symmetric 7-bit weights: every channel reaches ±weightMax.
 	w := q.Graph.Initializer("conv1.weight_quantized")
 	if w == nil || w.DataType != onnx.Int8 || len(w.Dims) != 4 {
 		t.Fatalf("conv1 weight %+v", w)
@@ -73,8 +73,8 @@ func TestQuantizeStructure(t *testing.T) {
 		for _, b := range w.Raw[c*per : (c+1)*per] {
 			m = max(m, int(math.Abs(float64(int8(b)))))
 		}
-		if m != 127 {
-			t.Fatalf("channel %d max |q| %d, want 127", c, m)
+		if m != weightMax {
+			t.Fatalf("channel %d max |q| %d, want %d", c, m, weightMax)
 		}
 	}
 	// The quantized model still parses and the fp32 one is untouched.
