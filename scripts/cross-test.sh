@@ -1,13 +1,32 @@
 #!/bin/sh
-# cross-test.sh proves the same bytes on every architecture the appliance
-# ships for. It runs the golden-vector tests of the bit-exact packages as
-# linux/arm64 and linux/arm (GOARM=7) binaries under qemu-user and as 386
-# natively, then seals envelopes with the arm64 and arm builds of edge and
-# opens them with the amd64 build, and the reverse, checking exact restore.
+# cross-test.sh proves the same behaviour and the same bytes on every
+# architecture the appliance ships for, after make cross:
+#
+#  1. Every package's tests, compiled with go test -c as linux/arm64 and
+#     linux/arm (GOARM=7) binaries, run under qemu-user; the packages with
+#     golden vectors also run as 386 natively. Each package must pass and run
+#     at least one test, and a package with a Golden test must have run it.
+#     Excluded, because they load ONNX Runtime: internal/infer (its arm64 run
+#     is scripts/qemu-infer-test.sh, which needs an ARM /proc/cpuinfo; no
+#     ARMv7 library exists) and cmd/edge (its CLI tests infer, and it builds
+#     only with cgo).
+#  2. The release tarballs' own binaries: the arm64 and ARMv7 ones seal
+#     envelopes that the amd64 one opens, and the reverse, with exact restore.
+#  3. The tarballs against their profiles (board/pack's TestDistTarballs),
+#     which must run, not skip.
+#
+# Under qemu the tests read a smaller sample set than natively: all prints,
+# and the medical images of at most 100 KB (the sweeps over all 14 take more
+# than ten minutes a package under emulation), except for packages whose
+# tests name particular large samples (internal/medimg), which get them all.
+# CROSS_DATA=full gives every package every sample; CROSS_PKGS (import
+# paths) limits step 1 to those packages.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 GO=${GO:-go}
+dist=${DIST:-dist}
+case $dist in /*) ;; *) dist=$root/$dist ;; esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -18,46 +37,101 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 for tool in qemu-aarch64-static qemu-arm-static aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc; do
 	command -v $tool >/dev/null || { echo "cross-test: $tool missing (make deps installs it)"; exit 1; }
 done
+[ -f "$dist/SHA256SUMS" ] || { echo "cross-test: no $dist/SHA256SUMS (make cross builds the tarballs)"; exit 1; }
 
-# Golden vectors: keystream, permutation, Huffman bitstreams, embedding.
-golden_pkgs="./internal/chaos ./internal/huffman ./internal/embed ./internal/protect"
-for target in arm64 arm 386; do
-	for pkg in $golden_pkgs; do
-		name=$(basename "$pkg")
-		bin=$work/$name.$target.test
+data=${EDGE_DATA:-$root/../shared/data}
+qdata=
+if [ -d "$data" ] && [ "${CROSS_DATA:-small}" != full ]; then
+	qdata=$work/data
+	mkdir -p "$qdata/medical"
+	[ -d "$data/fingerprints" ] && ln -s "$data/fingerprints" "$qdata/fingerprints"
+	find "$data/medical" -maxdepth 1 -type f -size -101k -exec ln -s {} "$qdata/medical/" \;
+fi
+
+# 1. Every package's tests on each architecture.
+excluded="edge/internal/infer edge/cmd/edge"
+skips=$work/skips
+: >"$skips"
+for pkg in ${CROSS_PKGS:-$($GO list ./...)}; do
+	case " $excluded " in *" $pkg "*) continue ;; esac
+	dir=${pkg#edge/}
+	[ -n "$(ls "$dir"/*_test.go 2>/dev/null)" ] || continue
+	golden=$(grep -ho '^func Test[A-Za-z0-9_]*Golden[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' || true)
+	targets="arm64 arm"
+	[ -n "$golden" ] && targets="$targets 386"
+	pdata=$qdata
+	case $pkg in edge/internal/medimg) pdata= ;; esac
+	for target in $targets; do
+		bin=$work/$(echo "$dir" | tr / _).$target.test
 		case $target in
-		arm64) GOARCH=arm64 CGO_ENABLED=0 $GO test -c -o "$bin" "$pkg"; run="qemu-aarch64-static $bin" ;;
-		arm) GOARCH=arm GOARM=7 CGO_ENABLED=0 $GO test -c -o "$bin" "$pkg"; run="qemu-arm-static $bin" ;;
-		386) GOARCH=386 CGO_ENABLED=0 $GO test -c -o "$bin" "$pkg"; run="$bin" ;;
+		arm64) GOARCH=arm64 CGO_ENABLED=0 $GO test -c -o "$bin" "./$dir"; run="qemu-aarch64-static $bin" ;;
+		arm) GOARCH=arm GOARM=7 CGO_ENABLED=0 $GO test -c -o "$bin" "./$dir"; run="qemu-arm-static $bin" ;;
+		386) GOARCH=386 CGO_ENABLED=0 $GO test -c -o "$bin" "./$dir"; run=$bin ;;
 		esac
-		if (cd "$pkg" && $run -test.run 'Golden' -test.count=1 >"$work/log" 2>&1); then
-			ok "golden $name on $target"
+		log=$work/log
+		# The release tarballs are checked natively in step 3.
+		if (cd "$dir" && if [ -n "$pdata" ]; then export EDGE_DATA="$pdata"; fi &&
+			$run -test.v -test.count=1 -test.timeout=30m -test.skip '^TestDistTarballs$' >"$log" 2>&1); then
+			rc=0
 		else
-			bad "golden $name on $target"; cat "$work/log"
+			rc=$?
+		fi
+		n=$(grep -c '^--- PASS' "$log" || true)
+		s=$(grep -c '^--- SKIP' "$log" || true)
+		grep -A1 '^--- SKIP' "$log" | grep -v '^--$' | paste - - | sed "s|^|$dir on $target: |" >>"$skips" || true
+		missing=
+		for g in $golden; do
+			grep -q "^--- PASS: $g " "$log" || missing="$missing $g"
+		done
+		if [ "$rc" -ne 0 ]; then
+			bad "$dir on $target (exit $rc)"; tail -40 "$log"
+		elif [ "$n" -eq 0 ]; then
+			bad "$dir on $target: no test ran"; tail -20 "$log"
+		elif [ -n "$missing" ]; then
+			bad "$dir on $target: golden test$missing did not pass"
+		else
+			ok "$dir on $target: $n tests passed, $s skipped"
 		fi
 	done
 done
 
-# Envelopes across architectures: the device is ARM, the hub usually x86.
-CGO_ENABLED=1 $GO build -o "$work/edge-amd64" ./cmd/edge
-CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc $GO build -o "$work/edge-arm64" ./cmd/edge
-CGO_ENABLED=1 GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $GO build -o "$work/edge-arm" ./cmd/edge
+# 2. Envelopes across architectures, sealed and opened by the tarballs'
+# binaries: the device is ARM, the hub usually x86.
+"$GO" build -o "$work/pack" ./board/pack
+for key in amd64 arm64 armv7; do
+	line=$("$work/pack" -list | awk -v k="$key" '$2 == k {print $1, $5; exit}')
+	[ -n "$line" ] || { bad "no board is $key"; continue; }
+	b=${line% *}
+	inst=${line#* }
+	tgz=$(awk -v b="$b" '$2 ~ "^edge-.*-" b "\\.tar\\.gz$" {print $2}' "$dist/SHA256SUMS")
+	mkdir -p "$work/$key"
+	tar -xzf "$dist/$tgz" -C "$work/$key" "${inst#/}"
+	cp "$work/$key$inst" "$work/edge-$key"
+	# Every board of one architecture ships the same binary.
+	for other in $("$work/pack" -list | awk -v k="$key" '$2 == k {print $1}'); do
+		otgz=$(awk -v b="$other" '$2 ~ "^edge-.*-" b "\\.tar\\.gz$" {print $2}' "$dist/SHA256SUMS")
+		if tar -xzOf "$dist/$otgz" "${inst#/}" | cmp -s - "$work/edge-$key"; then
+			ok "$otgz holds the $key binary of $tgz"
+		else
+			bad "$otgz holds another $key binary than $tgz"
+		fi
+	done
+done
 run_arch() {
 	arch=$1
 	shift
 	case $arch in
 	amd64) "$work/edge-amd64" "$@" ;;
 	arm64) qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/edge-arm64" "$@" ;;
-	arm) qemu-arm-static -L /usr/arm-linux-gnueabihf "$work/edge-arm" "$@" ;;
+	armv7) qemu-arm-static -L /usr/arm-linux-gnueabihf "$work/edge-armv7" "$@" ;;
 	esac
 }
 
 "$work/edge-amd64" keys init --dir "$work/keys" >/dev/null
 perl -e 'print pack("f<*", map { sin($_ * 0.37) * 3 + cos($_ * 0.011) } 0..2047)' >"$work/f.f32"
 
-data=$root/../shared/data/medical
-if [ -d "$data" ]; then
-	images="$data/CT_small.dcm $data/US1_UNCR.dcm $data/BrainT1Slice.png"
+if [ -d "$data/medical" ]; then
+	images="$data/medical/CT_small.dcm $data/medical/US1_UNCR.dcm $data/medical/BrainT1Slice.png"
 else
 	samples=$(sh scripts/fetch-samples.sh)
 	images="$samples/CT_small.dcm $samples/MR_small.dcm"
@@ -65,7 +139,7 @@ fi
 
 for img in $images; do
 	ext=${img##*.}
-	for pair in arm64:amd64 amd64:arm64 arm:amd64 amd64:arm; do
+	for pair in arm64:amd64 amd64:arm64 armv7:amd64 amd64:armv7; do
 		from=${pair%%:*}
 		to=${pair##*:}
 		for scheme in v1 paper; do
@@ -90,5 +164,17 @@ for img in $images; do
 	done
 done
 
+# 3. The tarballs against their profiles.
+if EDGE_DIST=$dist $GO test -count=1 -v -run '^TestDistTarballs$' ./board/pack >"$work/log" 2>&1 &&
+	grep -q '^--- PASS: TestDistTarballs' "$work/log"; then
+	ok "every tarball holds its profile's library, providers, unit, model and config"
+else
+	bad "tarballs against their profiles"; cat "$work/log"
+fi
+
+if [ -s "$skips" ]; then
+	echo "cross: skipped under emulation:"
+	sed 's/^/  /' "$skips"
+fi
 echo "cross: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

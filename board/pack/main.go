@@ -34,7 +34,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
-	list := fs.Bool("list", false, "print each built-in board's name, architecture key, GOARCH and GOARM, and exit")
+	list := fs.Bool("list", false, "print each built-in board's name, architecture key, GOARCH, GOARM and installed binary, and exit")
 	version := fs.String("version", "", "release version, in the tarball names")
 	mtime := fs.Int64("mtime", 0, "Unix time stamped on every entry (the commit's)")
 	bins := archFlag{}
@@ -57,7 +57,7 @@ func run(args []string) error {
 			if goarm == "" {
 				goarm = "-"
 			}
-			fmt.Printf("%s %s %s %s\n", p.Name, ArchKey(p), p.GOARCH, goarm)
+			fmt.Printf("%s %s %s %s %s\n", p.Name, ArchKey(p), p.GOARCH, goarm, p.Install.Binary)
 		}
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"edge/board"
 	"edge/internal/boardcfg"
+	"edge/internal/infer"
 )
 
 // addBoardFlag registers --board once per flag set, so a command with both
@@ -34,4 +35,15 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// checkBoard fails early, before a sensor command captures prints, when the
+// board named cannot infer: a clinician should not give prints for nothing.
+func (f inferFlags) checkBoard() error {
+	p, err := f.board()
+	if err != nil {
+		return err
+	}
+	_, err = boardcfg.Infer(p, infer.Options{ORTLib: *f.ortLib})
+	return err
 }

@@ -110,4 +110,15 @@ func TestBoardFlagErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "--features") {
 		t.Errorf("board without a runtime: exit %d, %s", code, errOut)
 	}
+	// The sensor commands that infer say so before taking any print.
+	noRT := writeProfile(t, `,"serial":{"port":"/nonexistent/ttyEDGE"}`)
+	for _, args := range [][]string{
+		{"sensor", "enroll", "--board", noRT, "--id", "a", "--store", t.TempDir()},
+		{"sensor", "login", "--board", noRT, "--store", t.TempDir()},
+	} {
+		code, _, errOut := runBoardCLI(args...)
+		if code != 1 || !strings.Contains(errOut, "--features") || strings.Contains(errOut, "ttyEDGE") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
 }

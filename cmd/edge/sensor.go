@@ -489,7 +489,7 @@ func runSensorEnroll(ctx context.Context, e env, args []string) error {
 	fs.String("id", "", "clinician id")
 	fs.String("store", "", "template store folder")
 	fs.Bool("replace", false, "replace the clinician's existing template")
-	addInferFlags(fs)
+	inf := addInferFlags(fs)
 	n := fs.Int("prints", 3, "prints to take")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -499,6 +499,9 @@ func runSensorEnroll(ctx context.Context, e env, args []string) error {
 	}
 	r, err := sf.resolve()
 	if err != nil {
+		return err
+	}
+	if err := inf.checkBoard(); err != nil {
 		return err
 	}
 	if *n < 1 || *n > 16 {
@@ -520,7 +523,7 @@ func runSensorLogin(ctx context.Context, e env, args []string) error {
 	id := fs.String("id", "", "clinician id to verify (default: identify among all enrolled)")
 	fs.String("store", "", "template store folder")
 	fs.Bool("json", false, "answer in JSON")
-	addInferFlags(fs)
+	inf := addInferFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -529,6 +532,9 @@ func runSensorLogin(ctx context.Context, e env, args []string) error {
 	}
 	r, err := sf.resolve()
 	if err != nil {
+		return err
+	}
+	if err := inf.checkBoard(); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, *sf.timeout)
