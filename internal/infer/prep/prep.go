@@ -2,11 +2,13 @@ package prep
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"io"
+	"math"
 
 	// The formats prints arrive in.
 	_ "image/jpeg"
@@ -44,6 +46,14 @@ func Decode(r io.Reader) (image.Image, error) {
 	}
 	if len(b) > MaxBytes {
 		return nil, fmt.Errorf("prep: image file is more than %d bytes", MaxBytes)
+	}
+	// A PNG's size is read from its header first: on 32-bit boards Go's
+	// decoder refuses a huge one as an int overflow before our limit could
+	// say what is wrong.
+	if w, h, ok := pngSize(b); ok {
+		if err := CheckSize(w, h); err != nil {
+			return nil, err
+		}
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
@@ -282,4 +292,19 @@ func isqrt(n uint64) uint64 {
 		y = (x + n/x) / 2
 	}
 	return x
+}
+
+// pngSize reads width and height from a PNG's IHDR chunk, which the format
+// puts first; ok is false for anything else.
+func pngSize(b []byte) (w, h int, ok bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if len(b) < 24 || string(b[:8]) != sig || string(b[12:16]) != "IHDR" {
+		return 0, 0, false
+	}
+	// Dimensions are 31-bit by the format; int64 keeps them whole on 32-bit.
+	w64, h64 := int64(binary.BigEndian.Uint32(b[16:20])), int64(binary.BigEndian.Uint32(b[20:24]))
+	if w64 > math.MaxInt32 || h64 > math.MaxInt32 {
+		return math.MaxInt32, math.MaxInt32, true
+	}
+	return int(w64), int(h64), true
 }
