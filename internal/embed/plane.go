@@ -171,7 +171,6 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
 	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
-	got   []uint32 // cp gathered in keyed order
 	saved []uint32
 	rows  []int
 	work  []orderWorker
@@ -288,8 +287,9 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		h.sum()
 	}
 
-	// Gather in keyed order and count per share.
-	sc.got = resize(sc.got, len(keyed))
+	// Count per share of the keyed order, then place; the contexts are
+	// looked up twice rather than kept in keyed order, which would cost
+	// another buffer the size of the colour.
 	share := (len(keyed) + workers - 1) / workers
 	parallel(workers, workers, func(_, w int) {
 		cnt := sc.work[w].count
@@ -298,9 +298,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			if res.has(i) {
 				continue
 			}
-			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
-			sc.got[j] = cp
-			cnt[cp>>16]++
+			cnt[sc.cp[g.rank(i, parity, sc.rows, perPlane)]>>16]++
 		}
 	})
 	// Turn the counts into each share's first slot per bucket.
@@ -321,7 +319,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			if res.has(i) {
 				continue
 			}
-			cp := sc.got[j]
+			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
 			k := cnt[cp>>16]
 			cnt[cp>>16]++
 			ps.ord[k], ps.pred[k] = i, uint16(cp)
