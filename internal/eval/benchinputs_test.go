@@ -75,6 +75,49 @@ func TestWriteBenchInputs(t *testing.T) {
 		write(fmt.Sprintf("dr%d", n), synthDR(n))
 	}
 	med := testenv.Path(t, "medical")
+	// 16-bit PNGs whose data use fewer bits: samples of 10, 12 and 14 bits
+	// scaled up to 16 by bit replication (how a viewer widens them), and a
+	// 16-bit palette-like image of 67 levels, multiples of 1024.
+	sparse := filepath.Join(dir, "sparse")
+	if err := os.MkdirAll(sparse, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src, name string
+		bits      int
+	}{{"RG3_J2KR_decoded16.png", "cr-10bit-in-16.png", 10}, {"MR2_UNCR.dcm", "mr-12bit-in-16.png", 12}, {"mr-brain-0051.dcm", "mrbrain-12bit-in-16.png", 12}, {"CT_small.dcm", "ct-14bit-in-16.png", 14}} {
+		im, _, err := medimg.ReadFile(filepath.Join(med, c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := im.Pix[0], im.Pix[0]
+		for _, v := range im.Pix {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		out := &medimg.Image{Width: im.Width, Height: im.Height, Frames: 1, Channels: 1, BitsAllocated: 16, BitsStored: 16, Photometric: medimg.Monochrome2}
+		out.Pix = make([]int32, len(im.Pix))
+		top := int64(1)<<c.bits - 1
+		for i, v := range im.Pix {
+			// Into c.bits bits, then widened to 16 by replicating the top bits.
+			u := int64(v-lo) * top / max(int64(hi-lo), 1)
+			out.Pix[i] = int32(u<<(16-c.bits) | u>>(2*c.bits-16))
+		}
+		if err := medimg.WriteFile(filepath.Join(sparse, c.name), out, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cxr, _, err := medimg.ReadFile(filepath.Join(med, "cxr-00000001_000.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pal := &medimg.Image{Width: cxr.Width, Height: cxr.Height, Frames: 1, Channels: 1, BitsAllocated: 16, BitsStored: 16, Photometric: medimg.Monochrome2}
+	pal.Pix = make([]int32, len(cxr.Pix))
+	for i, v := range cxr.Pix {
+		pal.Pix[i] = v * 63 / 255 * 1024
+	}
+	if err := medimg.WriteFile(filepath.Join(sparse, "cxr-64-levels-16.png"), pal, nil); err != nil {
+		t.Fatal(err)
+	}
 	for name, src := range map[string]string{"cr1760": "RG3_J2KR_decoded16.png", "ct512rgb": "ct-abdomen-rgb-01.png", "mr1024": "MR2_UNCR.dcm"} {
 		im, _, err := medimg.ReadFile(filepath.Join(med, src))
 		if err != nil {
