@@ -8,7 +8,7 @@
 # turn so that a busy machine slows every tool alike. It prints a Markdown
 # table with the ratios the README quotes, and per-pixel times of protect.
 #
-#   scripts/bench-protect.sh [out-dir]      REPS=7 GOMAXPROCS=... as usual
+#   scripts/bench-protect.sh [out-dir]      REPS=7, IMAGES="mr1024 dr3072" to run a subset
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -63,6 +63,7 @@ images=""
 while [ $# -ge 3 ]; do
 	label=$1 dcm=$2 png=$3
 	shift 3
+	case " ${IMAGES:-$label} " in *" $label "*) ;; *) continue ;; esac
 	[ -f "$dcm" ] || { echo "bench-protect: $dcm missing, $label skipped" >&2; continue; }
 	images="$images $label"
 	echo "$label: $reps rounds" >&2
