@@ -20,5 +20,13 @@
 // embedding key, the payload's CRC, that the extracted feature code derives
 // the sealed K_bio with the sealed salt (the image carries the features the
 // key came from), and that the restored pixels hash to the sealed SHA-256.
-// Any failure is an error: a wrong image is never returned.
+// Any failure is an error and no result: a wrong image is never returned.
+// A failed check after the seal opened is an *IntegrityError, matched by
+// errors.Is with ErrIntegrity and with the check (ErrBodyCorrupt,
+// ErrMarkInvalid, ErrPayloadCRC, ErrKeyMismatch, ErrPixelSHA256).
+//
+// A Sealer and an Opener keep their coder's buffers from one image to the
+// next and run the coder's stripes on up to GOMAXPROCS goroutines; each is
+// for one goroutine at a time (make one per worker; they may share keys).
+// The bytes they make do not depend on the number of cores.
 package protect
