@@ -360,16 +360,26 @@ func parallel(n, workers int, job func(worker, j int)) {
 // rank is sample i's index in the colour's raster order, or −1 when i is of
 // the other colour.
 func (g *geom) rank(i uint32, parity int, rows []int, perPlane int) int {
-	ch := int(i) % g.c
-	q := int(i) / g.c
-	x := q % g.w
-	q /= g.w
-	y := q % g.h
-	f := q / g.h
-	if (x+y)&1 != parity {
+	// 32-bit divisions, and none where a plane has one channel or the image
+	// one frame: this runs twice per sample in keyed order.
+	q, ch := i, uint32(0)
+	if g.c != 1 {
+		c := uint32(g.c)
+		q = i / c
+		ch = i - q*c
+	}
+	w := uint32(g.w)
+	r := q / w
+	x := q - r*w
+	y, f := r, uint32(0)
+	if r >= uint32(g.h) {
+		f = r / uint32(g.h)
+		y = r - f*uint32(g.h)
+	}
+	if int(x+y)&1 != parity {
 		return -1
 	}
-	return f*perPlane + rows[y] + x/2*g.c + ch
+	return int(f)*perPlane + rows[y] + int(x/2)*g.c + int(ch)
 }
 
 func resize[T any](s []T, n int) []T {
