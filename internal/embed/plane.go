@@ -171,6 +171,7 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
 	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
+	got   []uint32 // cp in keyed order, for colours of up to keepGathered samples
 	saved []uint32
 	rows  []int
 	work  []orderWorker
@@ -287,10 +288,15 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		h.sum()
 	}
 
-	// Count per share of the keyed order, then place; the contexts are
-	// looked up twice rather than kept in keyed order, which would cost
+	// Count per share of the keyed order, then place. Up to keepGathered
+	// samples the contexts gathered in keyed order are kept for the
+	// placing; on larger images they are looked up twice rather than cost
 	// another buffer the size of the colour.
 	share := (len(keyed) + workers - 1) / workers
+	keep := len(keyed) <= keepGathered
+	if keep {
+		sc.got = resize(sc.got, len(keyed))
+	}
 	parallel(workers, workers, func(_, w int) {
 		cnt := sc.work[w].count
 		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
@@ -298,7 +304,11 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			if res.has(i) {
 				continue
 			}
-			cnt[sc.cp[g.rank(i, parity, sc.rows, perPlane)]>>16]++
+			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			if keep {
+				sc.got[j] = cp
+			}
+			cnt[cp>>16]++
 		}
 	})
 	// Turn the counts into each share's first slot per bucket.
@@ -319,7 +329,12 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			if res.has(i) {
 				continue
 			}
-			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			var cp uint32
+			if keep {
+				cp = sc.got[j]
+			} else {
+				cp = sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			}
 			k := cnt[cp>>16]
 			cnt[cp>>16]++
 			ps.ord[k], ps.pred[k] = i, uint16(cp)
@@ -327,6 +342,10 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	})
 	return ps
 }
+
+// keepGathered is the largest colour, in samples, whose contexts order
+// keeps in keyed order between counting and placing (4 bytes a sample).
+const keepGathered = 1 << 21
 
 // maxOrderWorkers bounds order's goroutines (each keeps 0.5 MiB of counts).
 const maxOrderWorkers = 8
