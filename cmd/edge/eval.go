@@ -27,6 +27,7 @@ func runEval(ctx context.Context, e env, args []string) error {
 		jsonOut  = fs.String("json", "", "write the results as JSON")
 		mdOut    = fs.String("report", "", "write the tables as Markdown")
 		noJPEGLS = fs.Bool("no-jpegls", false, "skip the JPEG-LS comparison even where dcmcjpls is installed")
+		noJXL    = fs.Bool("no-jxl", false, "skip the JPEG XL comparison even where cjxl is installed")
 		inferOpt = addInferFlags(fs)
 	)
 	if err := parseFlags(fs, args); err != nil {
@@ -68,6 +69,11 @@ func runEval(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if !*noJXL {
+		if j, ok := eval.FindJXL(tmp); ok {
+			opt.JXL = j
+		}
+	}
 	if !*noJPEGLS {
 		if j, ok := eval.FindJPEGLS(tmp); ok {
 			opt.JPEGLS = j

@@ -135,7 +135,11 @@ type choice struct {
 
 // splits are the shares of the stream, in quarters, tried in pass 1: all of
 // it first, which is best when the smooth samples of one colour suffice.
+// Images of wholeSearchMax samples or more stop at the first split that
+// carries the stream.
 var splits = [...]int{4, 3, 2, 1}
+
+const wholeSearchMax = 1 << 20
 
 // search finds the settings and split of the stream s between the two passes
 // with the least squared change. It leaves e.u as it found it.
@@ -151,6 +155,14 @@ func (e *embedder) search(res bitset, list []uint32, s *bitWriter) choice {
 		}
 		if l1 == s.n {
 			best = choice{p1: c1, l1: l1, dist: d1, ok: true}
+			if g.n >= wholeSearchMax {
+				// On a large image one colour's smoothest samples carry
+				// the stream far below any visible change; sharing it
+				// with the other colour would cost that colour's whole
+				// ordering for a gain nobody can measure. The header
+				// records the split, so the extractor needs no rule.
+				break
+			}
 			continue
 		}
 		undo := e.undo[:0]

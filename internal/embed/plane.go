@@ -171,7 +171,7 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
 	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
-	got   []uint32 // cp gathered in keyed order
+	got   []uint32 // cp in keyed order, for colours of up to keepGathered samples
 	saved []uint32
 	rows  []int
 	work  []orderWorker
@@ -288,9 +288,15 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		h.sum()
 	}
 
-	// Gather in keyed order and count per share.
-	sc.got = resize(sc.got, len(keyed))
+	// Count per share of the keyed order, then place. Up to keepGathered
+	// samples the contexts gathered in keyed order are kept for the
+	// placing; on larger images they are looked up twice rather than cost
+	// another buffer the size of the colour.
 	share := (len(keyed) + workers - 1) / workers
+	keep := len(keyed) <= keepGathered
+	if keep {
+		sc.got = resize(sc.got, len(keyed))
+	}
 	parallel(workers, workers, func(_, w int) {
 		cnt := sc.work[w].count
 		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
@@ -299,7 +305,9 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 				continue
 			}
 			cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
-			sc.got[j] = cp
+			if keep {
+				sc.got[j] = cp
+			}
 			cnt[cp>>16]++
 		}
 	})
@@ -321,7 +329,12 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			if res.has(i) {
 				continue
 			}
-			cp := sc.got[j]
+			var cp uint32
+			if keep {
+				cp = sc.got[j]
+			} else {
+				cp = sc.cp[g.rank(i, parity, sc.rows, perPlane)]
+			}
 			k := cnt[cp>>16]
 			cnt[cp>>16]++
 			ps.ord[k], ps.pred[k] = i, uint16(cp)
@@ -329,6 +342,10 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	})
 	return ps
 }
+
+// keepGathered is the largest colour, in samples, whose contexts order
+// keeps in keyed order between counting and placing (4 bytes a sample).
+const keepGathered = 1 << 21
 
 // maxOrderWorkers bounds order's goroutines (each keeps 0.5 MiB of counts).
 const maxOrderWorkers = 8
@@ -362,16 +379,26 @@ func parallel(n, workers int, job func(worker, j int)) {
 // rank is sample i's index in the colour's raster order, or −1 when i is of
 // the other colour.
 func (g *geom) rank(i uint32, parity int, rows []int, perPlane int) int {
-	ch := int(i) % g.c
-	q := int(i) / g.c
-	x := q % g.w
-	q /= g.w
-	y := q % g.h
-	f := q / g.h
-	if (x+y)&1 != parity {
+	// 32-bit divisions, and none where a plane has one channel or the image
+	// one frame: this runs twice per sample in keyed order.
+	q, ch := i, uint32(0)
+	if g.c != 1 {
+		c := uint32(g.c)
+		q = i / c
+		ch = i - q*c
+	}
+	w := uint32(g.w)
+	r := q / w
+	x := q - r*w
+	y, f := r, uint32(0)
+	if r >= uint32(g.h) {
+		f = r / uint32(g.h)
+		y = r - f*uint32(g.h)
+	}
+	if int(x+y)&1 != parity {
 		return -1
 	}
-	return f*perPlane + rows[y] + x/2*g.c + ch
+	return int(f)*perPlane + rows[y] + int(x/2)*g.c + int(ch)
 }
 
 func resize[T any](s []T, n int) []T {

@@ -35,6 +35,8 @@ type Options struct {
 	Schemes []string
 	// JPEGLS, when set, measures dcmcjpls beside our codec.
 	JPEGLS *JPEGLS
+	// JXL, when set, measures JPEG XL lossless (cjxl) beside our codec.
+	JXL *JXL
 	// Rand supplies keys and salts; nil means crypto/rand.
 	Rand io.Reader
 }
@@ -52,9 +54,12 @@ type ImageResult struct {
 	PNGBytes    int    `json:"png_best_bytes"`
 	JPEGLSBytes int    `json:"jpegls_bytes,omitempty"`
 	// JPEGLSError says why JPEG-LS has no figure, when it has none.
-	JPEGLSError string          `json:"jpegls_error,omitempty"`
-	Plain       Correlations    `json:"plain_correlation"`
-	Schemes     []*SchemeResult `json:"schemes"`
+	JPEGLSError string `json:"jpegls_error,omitempty"`
+	JXLBytes    int    `json:"jxl_bytes,omitempty"`
+	// JXLError says why JPEG XL has no figure, when it has none.
+	JXLError string          `json:"jxl_error,omitempty"`
+	Plain    Correlations    `json:"plain_correlation"`
+	Schemes  []*SchemeResult `json:"schemes"`
 }
 
 // Correlations of adjacent samples.
@@ -139,6 +144,13 @@ func one(ctx context.Context, s Source, sealer *protect.Sealer, opener *protect.
 			r.JPEGLSError = err.Error()
 		} else {
 			r.JPEGLSBytes = n
+		}
+	}
+	if opt.JXL != nil {
+		if n, err := opt.JXL.Size(ctx, im); err != nil {
+			r.JXLError = err.Error()
+		} else {
+			r.JXLBytes = n
 		}
 	}
 	r.Plain.H, r.Plain.V, r.Plain.D = Correlation(im)

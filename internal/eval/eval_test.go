@@ -107,6 +107,9 @@ func TestRunBothSchemes(t *testing.T) {
 	if j, ok := FindJPEGLS(t.TempDir()); ok {
 		opt.JPEGLS = j
 	}
+	if j, ok := FindJXL(t.TempDir()); ok {
+		opt.JXL = j
+	}
 	rs, err := Run(context.Background(), []Source{{Name: "synthetic", Image: im, Features: testFeatures()}}, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +120,9 @@ func TestRunBothSchemes(t *testing.T) {
 	}
 	if opt.JPEGLS != nil && (res.JPEGLSBytes == 0 || res.JPEGLSBytes >= res.RawBytes) {
 		t.Fatalf("JPEG-LS size %d (%s)", res.JPEGLSBytes, res.JPEGLSError)
+	}
+	if opt.JXL != nil && (res.JXLBytes == 0 || res.JXLBytes >= res.RawBytes) {
+		t.Fatalf("JPEG XL size %d (%s)", res.JXLBytes, res.JXLError)
 	}
 	for _, s := range res.Schemes {
 		if s.Error != "" || !s.Exact || s.BER != 0 || s.NC != 1 || s.PSNR < 54 || s.SSIM < 0.999 {

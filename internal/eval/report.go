@@ -23,6 +23,8 @@ type Summary struct {
 	BelowPNG       int     `json:"smaller_than_png"`
 	MeanVsJPEGLS   float64 `json:"mean_ratio_to_jpegls,omitempty"`
 	JPEGLSImages   int     `json:"jpegls_images"`
+	MeanVsJXL      float64 `json:"mean_ratio_to_jxl,omitempty"`
+	JXLImages      int     `json:"jxl_images"`
 	MeanEntropy    float64 `json:"mean_body_entropy"`
 	MeanNPCR       float64 `json:"mean_npcr_percent"`
 	MeanUACI       float64 `json:"mean_uaci_percent"`
@@ -65,6 +67,10 @@ func Summarise(rs []*ImageResult) []Summary {
 				m.MeanVsJPEGLS += float64(s.BodyBytes) / float64(r.JPEGLSBytes)
 				m.JPEGLSImages++
 			}
+			if r.JXLBytes > 0 {
+				m.MeanVsJXL += float64(s.BodyBytes) / float64(r.JXLBytes)
+				m.JXLImages++
+			}
 			m.MeanEntropy += s.BodyEntropy
 			m.MeanNPCR += s.NPCR
 			m.MeanUACI += s.UACI
@@ -87,6 +93,9 @@ func Summarise(rs []*ImageResult) []Summary {
 		m.MeanNPCR /= n
 		m.MeanUACI /= n
 		m.MeanKeySens /= n
+		if m.JXLImages > 0 {
+			m.MeanVsJXL /= float64(m.JXLImages)
+		}
 		if m.JPEGLSImages > 0 {
 			m.MeanVsJPEGLS /= float64(m.JPEGLSImages)
 		}
@@ -121,31 +130,34 @@ func WriteMarkdown(w io.Writer, rs []*ImageResult, sums []Summary) error {
 			m.Images, m.Scheme, m.MeanPSNR, m.MinPSNR, m.MeanSSIM, m.MinSSIM, m.MeanBER, m.MeanNC, m.MeanSaving, m.Exact, m.Images)
 	}
 	b.WriteString("\n## Compression of the pixels (bytes)\n\n")
-	b.WriteString("PNG: Go's encoder at best compression. JPEG-LS: dcmtk's dcmcjpls, lossless, size of the compressed pixel fragments. Body: the compressed, encrypted marked pixels inside the envelope.\n\n")
-	b.WriteString("| image | raw | PNG best | JPEG-LS |")
+	b.WriteString("PNG: Go's encoder at best compression. JPEG-LS: dcmtk's dcmcjpls, lossless, size of the compressed pixel fragments. JPEG XL: libjxl's cjxl -d 0 -e 7, size of the file. Body: the compressed, encrypted marked pixels inside the envelope.\n\n")
+	b.WriteString("| image | raw | PNG best | JPEG-LS | JPEG XL |")
 	for _, m := range sums {
-		fmt.Fprintf(&b, " %s body | %s / PNG | %s / JPEG-LS |", m.Scheme, m.Scheme, m.Scheme)
+		fmt.Fprintf(&b, " %s body | %s / PNG | %s / JPEG-LS | %s / JPEG XL |", m.Scheme, m.Scheme, m.Scheme, m.Scheme)
 	}
-	b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|---|---|", len(sums)) + "\n")
+	b.WriteString("\n|---|---|---|---|---|" + strings.Repeat("---|---|---|---|", len(sums)) + "\n")
 	for _, r := range rs {
-		jls := "n/a"
+		jls, jxl := "n/a", "n/a"
 		if r.JPEGLSBytes > 0 {
 			jls = fmt.Sprint(r.JPEGLSBytes)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %s |", r.Name, r.RawBytes, r.PNGBytes, jls)
+		if r.JXLBytes > 0 {
+			jxl = fmt.Sprint(r.JXLBytes)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s |", r.Name, r.RawBytes, r.PNGBytes, jls, jxl)
 		for _, m := range sums {
 			s := find(r, m.Scheme)
 			if s == nil || s.Error != "" {
-				b.WriteString(" – | – | – |")
+				b.WriteString(" – | – | – | – |")
 				continue
 			}
-			fmt.Fprintf(&b, " %d | %s | %s |", s.BodyBytes, ratio(s.BodyBytes, r.PNGBytes), ratio(s.BodyBytes, r.JPEGLSBytes))
+			fmt.Fprintf(&b, " %d | %s | %s | %s |", s.BodyBytes, ratio(s.BodyBytes, r.PNGBytes), ratio(s.BodyBytes, r.JPEGLSBytes), ratio(s.BodyBytes, r.JXLBytes))
 		}
 		b.WriteString("\n")
 	}
 	for _, m := range sums {
-		fmt.Fprintf(&b, "\n%s: smaller than PNG on %d of %d images; mean body / JPEG-LS = %.3f over %d images; mean saving %.1f %%.\n",
-			m.Scheme, m.BelowPNG, m.Images-m.Failed, m.MeanVsJPEGLS, m.JPEGLSImages, m.MeanSaving)
+		fmt.Fprintf(&b, "\n%s: smaller than PNG on %d of %d images; mean body / JPEG-LS = %.3f over %d images; mean body / JPEG XL = %.3f over %d images; mean saving %.1f %%.\n",
+			m.Scheme, m.BelowPNG, m.Images-m.Failed, m.MeanVsJPEGLS, m.JPEGLSImages, m.MeanVsJXL, m.JXLImages, m.MeanSaving)
 	}
 	b.WriteString("\n## Cipher\n\n")
 	b.WriteString("Measured with a fixed K_bio per image, so the cipher layer is seen alone (every real envelope also draws a fresh salt). NPCR/UACI: one sample of the plain image changed by one level; v1 compares the encrypted bodies byte by byte, paper compares the permuted (encrypted) images sample by sample. Key sensitivity: share of the ciphertext that changes when one bit of K_bio flips. Correlation: adjacent samples, plain image → paper's encrypted image.\n\n")

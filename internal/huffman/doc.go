@@ -1,8 +1,12 @@
 // Package huffman is the appliance's lossless image codec: a predictive coder
-// with canonical, length-limited Huffman codes for 1- to 16-bit gray and 8-bit
-// RGB images (scheme v1), and a zero-order Huffman coder over the sample
-// values themselves (scheme paper, the design of the publication the product
+// with canonical, length-limited Huffman codes for 1- to 16-bit gray and RGB
+// images (scheme v1), and a zero-order Huffman coder over the sample values
+// themselves (scheme paper, the design of the publication the product
 // reproduces).
+//
+// Encoder writes predictive streams in format version 2 and zero-order
+// streams in version 1; Decoder reads both versions of both kinds, so
+// envelopes sealed by older firmware still open.
 //
 // # Stream
 //
@@ -11,7 +15,7 @@
 // other. Integers in the header are unsigned LEB128 varints (uvarint).
 //
 //	"EHUF"                  magic
-//	1                       format version
+//	1 or 2                  format version
 //	kind                    1 predictive, 2 zero-order
 //	uvarint width, height, frames
 //	channels                1, or 3 for interleaved RGB
@@ -39,7 +43,31 @@
 // flat plane costs nothing but its table. A decoder refuses codes that are
 // over-subscribed or incomplete (Kraft sum ≠ 1).
 //
-// # Predictive payload
+// # Predictive payload, version 2
+//
+// Version 2 codes the samples as the data use them, in stripes coded
+// independently (and in parallel) whose layout is fixed by the geometry:
+//
+//	mapping                 0 range, 1 palette
+//	uvarint zigzag(lo)      the lowest sample
+//	uvarint top             coded values lie in [0, top]
+//	palette only: top uvarints, each the gap to the next distinct value − 1
+//	per stripe: uvarint     its length in bytes
+//	the stripes
+//
+// With the range mapping a sample v is coded as v − lo, with top = highest −
+// lowest sample; with the palette, as the index of v among the top + 1
+// distinct values, lo first (the encoder takes the palette when fewer than
+// half the values of the range occur, 16 samples or more per value, and, on
+// images of up to 2²⁰ samples, only when it makes the smaller stream). Every
+// frame is cut into stripes of ⌈2¹⁸ / width⌉ rows (the last one shorter),
+// frame after frame. A stripe is a bit string in the version 1 layout below,
+// over its own rows as if they were a whole frame of coded values in
+// [0, top] (so RGB differences lie in [−top, top]), with its own 37 tables,
+// whose residual classes have 68 symbols (residuals below 2¹⁷, which 16-bit
+// RGB differences need); its rows are not predicted from the stripe above.
+//
+// # Predictive payload, version 1
 //
 // 37 code tables in this order: run lengths (121 symbols), run interruption
 // with left ≠ above, run interruption with left = above, then 34 residual
@@ -81,8 +109,9 @@
 // # Limits
 //
 // The decoder checks the declared geometry against Limits (default
-// medimg.MaxSamples samples) and the declared payload size against what that
-// geometry can need before allocating, grows its payload buffer only as bytes
+// medimg.MaxSamples samples), the declared payload size against what that
+// geometry can need, and in version 2 the mapping and every stripe length
+// against the payload, before allocating, grows its payload buffer only as bytes
 // arrive, and reports damage as a *CorruptInputError carrying the byte
 // offset. The stream carries no checksum: integrity is the envelope's work.
 package huffman

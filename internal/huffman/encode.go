@@ -131,6 +131,10 @@ func (e *Encoder) write(ver, kind byte, im *medimg.Image, body ...[]byte) error 
 	}
 	h.geom.Pix = nil
 	e.hdr = appendHeader(e.hdr[:0], &h)
+	if g, ok := e.w.(interface{ Grow(int) }); ok {
+		// A bytes.Buffer then takes the stream in one allocation.
+		g.Grow(len(e.hdr) + int(h.nbody))
+	}
 	if _, err := e.w.Write(e.hdr); err != nil {
 		return fmt.Errorf("huffman: writing header: %w", err)
 	}

@@ -31,4 +31,13 @@
 // secret, and never leaves the device. What the image hides and the seal
 // carries is the protected template (see package biometric), which the hub
 // can compare but not invert, and which a new secret revokes.
+// A failed check after the seal opened is an *IntegrityError, matched by
+// errors.Is with ErrIntegrity and with the check (ErrBodyCorrupt,
+// ErrMarkInvalid, ErrPayloadCRC, ErrPayloadMismatch, ErrPixelSHA256), and
+// comes with no result.
+//
+// A Sealer and an Opener keep their coder's buffers from one image to the
+// next and run the coder's stripes on up to GOMAXPROCS goroutines; each is
+// for one goroutine at a time (make one per worker; they may share keys).
+// The bytes they make do not depend on the number of cores.
 package protect
