@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"edge/internal/biometric"
+	"edge/internal/boardcfg"
 	"edge/internal/fsutil"
 	"edge/internal/infer"
 	"edge/internal/infer/features"
@@ -191,7 +192,11 @@ func runProtect(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	im, c, err := medimg.ReadFile(*in)
+	prof, err := inferOpt.board()
+	if err != nil {
+		return err
+	}
+	im, c, err := boardcfg.MedImg(prof).ReadFile(*in)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"edge/board"
 	"edge/internal/infer"
+	"edge/internal/medimg"
 	"edge/internal/sensor"
 	"edge/internal/sensor/gpio"
 )
@@ -72,6 +73,13 @@ func Images(p *board.Profile) board.ImageLimits {
 		return board.ImageLimits{}
 	}
 	return p.Limits()
+}
+
+// MedImg is the board's image limits as the image decoders take them; no
+// profile gives medimg's defaults (themselves sized to the address space).
+func MedImg(p *board.Profile) medimg.Limits {
+	l := Images(p)
+	return medimg.Limits{MaxSamples: l.MaxSamples, MaxFileBytes: l.MaxBytes}
 }
 
 // ErrNoInference is wrapped by Infer for a board without ONNX Runtime.

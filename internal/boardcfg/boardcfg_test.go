@@ -1,6 +1,7 @@
 package boardcfg
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"edge/board"
 	"edge/internal/infer"
+	"edge/internal/medimg"
 	"edge/internal/sensor"
 	"edge/internal/sensor/gpio"
 )
@@ -134,5 +136,26 @@ func TestProfileForAnotherArchitectureIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), p.GOARCH) || !strings.Contains(err.Error(), runtime.GOARCH) {
 			t.Errorf("%s (%s) on %s: %v", n, p.GOARCH, runtime.GOARCH, err)
 		}
+	}
+}
+
+// TestImageLimitsFromProfile: a board's image limits reach the decoders, so
+// an image past them is refused with an error before its pixels are
+// allocated, on every architecture (cross-test runs this on ARMv7 too).
+func TestImageLimitsFromProfile(t *testing.T) {
+	small := profile(t, `{"name":"small","goarch":"ARCH","image_limits":{"max_samples":1000000,"max_bytes":4194304}}`)
+	im := &medimg.Image{Width: 1001, Height: 1000, Frames: 1, Channels: 1, BitsAllocated: 8, BitsStored: 8,
+		Photometric: medimg.Monochrome2, Pix: make([]int32, 1001*1000)}
+	var buf bytes.Buffer
+	if err := medimg.EncodePNG(&buf, im); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := MedImg(small).Decode(buf.Bytes())
+	var ue *medimg.UnsupportedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("1001×1000 image under a 1 M-sample board: error %v, want an UnsupportedError", err)
+	}
+	if _, _, err := MedImg(nil).Decode(buf.Bytes()); err != nil {
+		t.Fatalf("the same image with no board: %v", err)
 	}
 }
