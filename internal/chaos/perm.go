@@ -6,8 +6,11 @@ import (
 )
 
 // MaxPermutation is the largest permutation NewPermutation makes: 2²⁸
-// positions, 1 GiB of indices, which still fits the address space of a 32-bit
-// ARM board. Larger images are permuted frame by frame or plane by plane.
+// positions, 1 GiB of indices. A larger image is refused, not split: the
+// image decoders' limits (medimg.DefaultMaxSamples, 2²⁶ samples on 32-bit
+// builds, and less on a board profile) keep every image the paper scheme is
+// given below it, so the scheme stays the publication's one whole-image
+// permutation.
 const MaxPermutation = 1 << 28
 
 // Permutation is a keyed shuffle of the positions 0…n−1.
