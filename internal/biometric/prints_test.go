@@ -51,7 +51,6 @@ func calibratedPrintStore(t *testing.T) (*Store, *Report, string) {
 	return st, r, dir
 }
 
-
 func loadPrints(t *testing.T, dir string, finger int, imps ...int) ([]image.Image, [][]float32) {
 	t.Helper()
 	var imgs []image.Image
