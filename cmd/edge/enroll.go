@@ -223,11 +223,11 @@ func runVerify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer x.Close()
-	img, v, err := readPrint(ctx, x, prints[0])
+	img, err := loadPrint(prints[0])
 	if err != nil {
 		return err
 	}
-	d, _, err := st.VerifyPrint(*id, img, *dpi, x.ModelHash(), v)
+	d, err := st.MatchPrint(*id, img, *dpi, x.ModelHash())
 	if err != nil {
 		return err
 	}
@@ -302,11 +302,11 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer x.Close()
-	img, v, err := readPrint(ctx, x, prints[0])
+	img, err := loadPrint(prints[0])
 	if err != nil {
 		return err
 	}
-	best, _, n, err := st.IdentifyPrint(ctx, img, *dpi, x.ModelHash(), v)
+	best, n, err := st.FindPrint(ctx, img, *dpi, x.ModelHash())
 	if err != nil {
 		return err
 	}

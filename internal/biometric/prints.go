@@ -244,35 +244,46 @@ func (s *Store) SavePrints(id string, t *Template, prints []*minutiae.Template, 
 // *minutiae.QualityError (errors.Is(err, minutiae.ErrNoFingerprint)), never
 // a decision.
 func (s *Store) VerifyPrint(id string, print image.Image, dpi int, model [32]byte, probe []float32) (Decision, *Identity, error) {
-	t, err := s.Load(id)
-	if err != nil {
-		return Decision{}, nil, err
-	}
-	cal, err := s.Calibration(model)
-	if err != nil {
-		return Decision{}, nil, err
-	}
-	if cal.MinutiaeThreshold <= 0 {
-		return Decision{}, nil, ErrNoMinutiaeThreshold
-	}
-	if t.Model != model {
-		return Decision{}, nil, fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", id, t.Model[:8], model[:8])
-	}
-	prints, err := s.LoadPrints(id)
-	if err != nil {
-		return Decision{}, nil, err
-	}
-	pt, err := ExtractPrint(print, dpi)
-	if err != nil {
-		return Decision{}, nil, err
-	}
-	score := enrolledScore(prints, minutiae.Prepare(pt))
-	d := Decision{ID: id, Score: score, Threshold: cal.MinutiaeThreshold, Match: score >= cal.MinutiaeThreshold}
-	if !d.Match {
-		return d, nil, nil
+	d, t, cal, err := s.matchPrint(id, print, dpi, model)
+	if err != nil || !d.Match {
+		return d, nil, err
 	}
 	ident, err := identityFor(id, t, model, cal, probe)
 	return d, ident, err
+}
+
+// MatchPrint is VerifyPrint's decision alone, for a command that answers
+// "is this clinician id?" and makes no session.
+func (s *Store) MatchPrint(id string, print image.Image, dpi int, model [32]byte) (Decision, error) {
+	d, _, _, err := s.matchPrint(id, print, dpi, model)
+	return d, err
+}
+
+func (s *Store) matchPrint(id string, print image.Image, dpi int, model [32]byte) (Decision, *Template, *Calibration, error) {
+	t, err := s.Load(id)
+	if err != nil {
+		return Decision{}, nil, nil, err
+	}
+	cal, err := s.Calibration(model)
+	if err != nil {
+		return Decision{}, nil, nil, err
+	}
+	if cal.MinutiaeThreshold <= 0 {
+		return Decision{}, nil, nil, ErrNoMinutiaeThreshold
+	}
+	if t.Model != model {
+		return Decision{}, nil, nil, fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", id, t.Model[:8], model[:8])
+	}
+	prints, err := s.LoadPrints(id)
+	if err != nil {
+		return Decision{}, nil, nil, err
+	}
+	pt, err := ExtractPrint(print, dpi)
+	if err != nil {
+		return Decision{}, nil, nil, err
+	}
+	score := enrolledScore(prints, minutiae.Prepare(pt))
+	return Decision{ID: id, Score: score, Threshold: cal.MinutiaeThreshold, Match: score >= cal.MinutiaeThreshold}, t, cal, nil
 }
 
 // enrolledScore is the best score of the probe against any impression.
@@ -301,61 +312,76 @@ func identityFor(id string, t *Template, model [32]byte, cal *Calibration, probe
 // id. Clinicians enrolled before the store kept minutiae records are not
 // candidates; how many there were comes back.
 func (s *Store) IdentifyPrint(ctx context.Context, print image.Image, dpi int, model [32]byte, probe []float32) (Decision, *Identity, int, error) {
+	d, t, cal, n, err := s.findPrint(ctx, print, dpi, model)
+	if err != nil || !d.Match {
+		return d, nil, n, err
+	}
+	ident, err := identityFor(d.ID, t, model, cal, probe)
+	return d, ident, n, err
+}
+
+// FindPrint is IdentifyPrint's decision alone, with the number of
+// candidates.
+func (s *Store) FindPrint(ctx context.Context, print image.Image, dpi int, model [32]byte) (Decision, int, error) {
+	d, _, _, n, err := s.findPrint(ctx, print, dpi, model)
+	return d, n, err
+}
+
+func (s *Store) findPrint(ctx context.Context, print image.Image, dpi int, model [32]byte) (Decision, *Template, *Calibration, int, error) {
 	cal, err := s.Calibration(model)
 	if err != nil {
-		return Decision{}, nil, 0, err
+		return Decision{}, nil, nil, 0, err
 	}
 	if cal.MinutiaeThreshold <= 0 {
-		return Decision{}, nil, 0, ErrNoMinutiaeThreshold
+		return Decision{}, nil, nil, 0, ErrNoMinutiaeThreshold
 	}
 	ids, err := s.IDs()
 	if err != nil {
-		return Decision{}, nil, 0, err
+		return Decision{}, nil, nil, 0, err
 	}
 	var gallery []minutiae.Candidate
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
-			return Decision{}, nil, 0, err
+			return Decision{}, nil, nil, 0, err
 		}
 		prints, err := s.LoadPrints(id)
 		if errors.Is(err, ErrNoPrints) {
 			continue
 		}
 		if err != nil {
-			return Decision{}, nil, 0, err
+			return Decision{}, nil, nil, 0, err
 		}
 		e, err := minutiae.Enroll(prints)
 		if err != nil {
-			return Decision{}, nil, 0, fmt.Errorf("biometric: minutiae of %q: %w", id, err)
+			return Decision{}, nil, nil, 0, fmt.Errorf("biometric: minutiae of %q: %w", id, err)
 		}
 		gallery = append(gallery, minutiae.Candidate{ID: id, Enrolled: e})
 	}
 	if len(gallery) == 0 {
-		return Decision{}, nil, 0, fmt.Errorf("biometric: identify: the store %s holds no clinician with minutiae records: enroll one", s.dir)
+		return Decision{}, nil, nil, 0, fmt.Errorf("biometric: identify: the store %s holds no clinician with minutiae records: enroll one", s.dir)
 	}
 	pt, err := ExtractPrint(print, dpi)
 	if err != nil {
-		return Decision{}, nil, len(gallery), err
+		return Decision{}, nil, nil, len(gallery), err
 	}
 	hits, err := minutiae.Identify(ctx, minutiae.Prepare(pt), gallery)
 	if err != nil {
-		return Decision{}, nil, len(gallery), fmt.Errorf("biometric: %w", err)
+		return Decision{}, nil, nil, len(gallery), fmt.Errorf("biometric: %w", err)
 	}
 	best := hits[0]
 	d := Decision{Score: best.Score, Threshold: cal.MinutiaeThreshold, Match: best.Score >= cal.MinutiaeThreshold}
 	if !d.Match {
-		return d, nil, len(gallery), nil
+		return d, nil, nil, len(gallery), nil
 	}
 	d.ID = best.ID
 	t, err := s.Load(best.ID)
 	if err != nil {
-		return d, nil, len(gallery), err
+		return d, nil, nil, len(gallery), err
 	}
 	if t.Model != model {
-		return d, nil, len(gallery), fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", best.ID, t.Model[:8], model[:8])
+		return d, nil, nil, len(gallery), fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", best.ID, t.Model[:8], model[:8])
 	}
-	ident, err := identityFor(best.ID, t, model, cal, probe)
-	return d, ident, len(gallery), err
+	return d, t, cal, len(gallery), nil
 }
 
 // NewTemplate makes a clinician's ResNet152 template from the features of
