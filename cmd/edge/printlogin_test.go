@@ -117,6 +117,18 @@ func TestLoginByPrintCommands(t *testing.T) {
 		t.Errorf("identify an unenrolled finger: exit %d, %q", code, out)
 	}
 
+	// Prints of other readers, and of other people, are refused either as
+	// no usable fingerprint or as no match; never a crash, never dr.a.
+	others, _ := filepath.Glob(filepath.Join(dir, "..", "sensors", "*.png"))
+	nist, _ := filepath.Glob(filepath.Join(dir, "..", "nist", "*.jpg"))
+	for _, o := range append(others, nist...) {
+		code, out, errOut := runBioCLI("verify", "--id", "dr.a", "--store", store, "--model", model, o)
+		if code != 1 || !(strings.HasPrefix(out, "no match dr.a") || strings.Contains(errOut, "no usable fingerprint (quality ")) {
+			t.Errorf("verify dr.a with %s: exit %d, %q, %q", filepath.Base(o), code, out, errOut)
+		}
+		t.Logf("%s: %s%s", filepath.Base(o), strings.TrimSpace(out), strings.TrimSpace(errOut))
+	}
+
 	rng := rand.New(rand.NewPCG(7, 7))
 	blank := writeGrayPNG(t, filepath.Join(work, "blank.png"), func(int) uint8 { return 255 })
 	black := writeGrayPNG(t, filepath.Join(work, "black.png"), func(int) uint8 { return 0 })
