@@ -328,60 +328,107 @@ func (s *Store) FindPrint(ctx context.Context, print image.Image, dpi int, model
 }
 
 func (s *Store) findPrint(ctx context.Context, print image.Image, dpi int, model [32]byte) (Decision, *Template, *Calibration, int, error) {
-	cal, err := s.Calibration(model)
+	g, err := s.Gallery(ctx, model)
 	if err != nil {
 		return Decision{}, nil, nil, 0, err
 	}
+	d, t, err := g.find(ctx, print, dpi)
+	return d, t, g.cal, g.Len(), err
+}
+
+// Gallery is the store's clinicians with minutiae records, prepared for 1:N
+// search: preparing an impression costs a few milliseconds, so a login that
+// runs for long holds one Gallery (and makes a new one after an enrollment)
+// instead of preparing every clinician at every login as IdentifyPrint
+// does. It is safe for concurrent use.
+type Gallery struct {
+	st      *Store
+	model   [32]byte
+	cal     *Calibration
+	gallery []minutiae.Candidate
+}
+
+// Gallery loads and prepares every clinician with minutiae records, under
+// the calibration of model. Clinicians enrolled before the store kept
+// records are left out.
+func (s *Store) Gallery(ctx context.Context, model [32]byte) (*Gallery, error) {
+	cal, err := s.Calibration(model)
+	if err != nil {
+		return nil, err
+	}
 	if cal.MinutiaeThreshold <= 0 {
-		return Decision{}, nil, nil, 0, ErrNoMinutiaeThreshold
+		return nil, ErrNoMinutiaeThreshold
 	}
 	ids, err := s.IDs()
 	if err != nil {
-		return Decision{}, nil, nil, 0, err
+		return nil, err
 	}
-	var gallery []minutiae.Candidate
+	g := &Gallery{st: s, model: model, cal: cal}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
-			return Decision{}, nil, nil, 0, err
+			return nil, err
 		}
 		prints, err := s.LoadPrints(id)
 		if errors.Is(err, ErrNoPrints) {
 			continue
 		}
 		if err != nil {
-			return Decision{}, nil, nil, 0, err
+			return nil, err
 		}
 		e, err := minutiae.Enroll(prints)
 		if err != nil {
-			return Decision{}, nil, nil, 0, fmt.Errorf("biometric: minutiae of %q: %w", id, err)
+			return nil, fmt.Errorf("biometric: minutiae of %q: %w", id, err)
 		}
-		gallery = append(gallery, minutiae.Candidate{ID: id, Enrolled: e})
+		g.gallery = append(g.gallery, minutiae.Candidate{ID: id, Enrolled: e})
 	}
-	if len(gallery) == 0 {
-		return Decision{}, nil, nil, 0, fmt.Errorf("biometric: identify: the store %s holds no clinician with minutiae records: enroll one", s.dir)
+	if len(g.gallery) == 0 {
+		return nil, fmt.Errorf("biometric: identify: the store %s holds no clinician with minutiae records: enroll one", s.dir)
 	}
+	return g, nil
+}
+
+// Len is the number of candidates.
+func (g *Gallery) Len() int { return len(g.gallery) }
+
+// Find is FindPrint against the prepared gallery.
+func (g *Gallery) Find(ctx context.Context, print image.Image, dpi int) (Decision, error) {
+	d, _, err := g.find(ctx, print, dpi)
+	return d, err
+}
+
+// Identify is IdentifyPrint against the prepared gallery.
+func (g *Gallery) Identify(ctx context.Context, print image.Image, dpi int, probe []float32) (Decision, *Identity, error) {
+	d, t, err := g.find(ctx, print, dpi)
+	if err != nil || !d.Match {
+		return d, nil, err
+	}
+	ident, err := identityFor(d.ID, t, g.model, g.cal, probe)
+	return d, ident, err
+}
+
+func (g *Gallery) find(ctx context.Context, print image.Image, dpi int) (Decision, *Template, error) {
 	pt, err := ExtractPrint(print, dpi)
 	if err != nil {
-		return Decision{}, nil, nil, len(gallery), err
+		return Decision{}, nil, err
 	}
-	hits, err := minutiae.Identify(ctx, minutiae.Prepare(pt), gallery)
+	hits, err := minutiae.Identify(ctx, minutiae.Prepare(pt), g.gallery)
 	if err != nil {
-		return Decision{}, nil, nil, len(gallery), fmt.Errorf("biometric: %w", err)
+		return Decision{}, nil, fmt.Errorf("biometric: %w", err)
 	}
 	best := hits[0]
-	d := Decision{Score: best.Score, Threshold: cal.MinutiaeThreshold, Match: best.Score >= cal.MinutiaeThreshold}
+	d := Decision{Score: best.Score, Threshold: g.cal.MinutiaeThreshold, Match: best.Score >= g.cal.MinutiaeThreshold}
 	if !d.Match {
-		return d, nil, nil, len(gallery), nil
+		return d, nil, nil
 	}
 	d.ID = best.ID
-	t, err := s.Load(best.ID)
+	t, err := g.st.Load(best.ID)
 	if err != nil {
-		return d, nil, nil, len(gallery), err
+		return d, nil, err
 	}
-	if t.Model != model {
-		return d, nil, nil, len(gallery), fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", best.ID, t.Model[:8], model[:8])
+	if t.Model != g.model {
+		return d, nil, fmt.Errorf("biometric: %q was enrolled with model %x…, the extractor runs %x…: enroll again", best.ID, t.Model[:8], g.model[:8])
 	}
-	return d, t, cal, len(gallery), nil
+	return d, t, nil
 }
 
 // NewTemplate makes a clinician's ResNet152 template from the features of

@@ -148,6 +148,13 @@ func TestLoginByPrint(t *testing.T) {
 	if err != nil || !d.Match || d.ID != "dr.a" || ident == nil || n != 2 {
 		t.Fatalf("identify: %+v, identity %v, %d candidates, %v", d, ident != nil, n, err)
 	}
+	g, err := st.Gallery(context.Background(), testModel)
+	if err != nil || g.Len() != 2 {
+		t.Fatalf("gallery: %v", err)
+	}
+	if d, ident, err := g.Identify(context.Background(), imgs[1], 500, vs[1]); err != nil || d.ID != "dr.a" || ident == nil || ident.ClinicianID() != "dr.a" {
+		t.Fatalf("gallery identify: %+v, %v", d, err)
+	}
 	other, ov := loadPrints(t, dir, 5, 4)
 	d, ident, _, err = st.IdentifyPrint(context.Background(), other[0], 500, testModel, ov[0])
 	if err != nil || d.Match || d.ID != "" || ident != nil {
