@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -148,6 +150,12 @@ func TestLoginByPrint(t *testing.T) {
 	if err != nil || !d.Match || d.ID != "dr.a" || ident == nil || n != 2 {
 		t.Fatalf("identify: %+v, identity %v, %d candidates, %v", d, ident != nil, n, err)
 	}
+	// Rotated by 30° and shifted by a quarter of its width, on a canvas
+	// of the background's grey, the print still logs its finger in.
+	moved := rotateShift(imgs[0], 30, imgs[0].Bounds().Dx()/4)
+	if d, ident, err := st.VerifyPrint("dr.a", moved, 500, testModel, vs[0]); err != nil || !d.Match || ident == nil {
+		t.Errorf("rotated and shifted print: %+v, %v", d, err)
+	}
 	g, err := st.Gallery(context.Background(), testModel)
 	if err != nil || g.Len() != 2 {
 		t.Fatalf("gallery: %v", err)
@@ -264,4 +272,32 @@ func FuzzDecodePrints(f *testing.F) {
 			}
 		}
 	})
+}
+
+// rotateShift turns img by deg degrees about its centre and moves it right
+// by dx pixels, on a canvas large enough to hold it, nearest neighbour,
+// filled with white.
+func rotateShift(img image.Image, deg float64, dx int) *image.Gray {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	side := int(math.Hypot(float64(w), float64(h))) + dx + 2
+	out := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range out.Pix {
+		out.Pix[i] = 255
+	}
+	sin, cos := math.Sincos(deg * math.Pi / 180)
+	cx, cy := float64(side)/2, float64(side)/2
+	for y := 0; y < side; y++ {
+		for x := 0; x < side; x++ {
+			u, v := float64(x-dx)-cx, float64(y)-cy
+			sx := cos*u + sin*v + float64(w)/2
+			sy := -sin*u + cos*v + float64(h)/2
+			ix, iy := int(math.Floor(sx)), int(math.Floor(sy))
+			if ix < 0 || iy < 0 || ix >= w || iy >= h {
+				continue
+			}
+			out.SetGray(x, y, color.GrayModel.Convert(img.At(b.Min.X+ix, b.Min.Y+iy)).(color.Gray))
+		}
+	}
+	return out
 }
