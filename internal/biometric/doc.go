@@ -166,9 +166,10 @@
 // is kept for callers that have no print.
 //
 // The minutiae threshold is measured by Evaluate with Minutiae set: by
-// default the lowest score that no impostor comparison of any two
-// impressions reached (the largest impostor set the prints give), or the
-// score at a target false match rate over the same comparisons. The same
+// default above every impostor comparison of any two impressions (the
+// largest impostor set the prints give), halfway between the highest of
+// them and the lowest genuine score of the split protocol (which scores as
+// a login does), or at a target false match rate over the same impostors. The same
 // evaluation measures score fusion with the ResNet152 score (z-normalised
 // sum); the decision uses the minutiae score alone because fusion did not
 // measurably help (README, Biometrics).

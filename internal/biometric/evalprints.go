@@ -16,9 +16,11 @@ import (
 // and the FVC protocol beside it.
 type MinutiaeReport struct {
 	*minutiae.Evaluation
-	// Rule is how Threshold was chosen: "zero-fmr" (the lowest score that
-	// no impostor comparison of any two impressions reached) or "fmr<=X"
-	// (at that false match rate over the same comparisons).
+	// Rule is how Threshold was chosen: "zero-fmr" (no impostor comparison
+	// of any two impressions reaches it; where every split genuine score is
+	// above every such impostor, halfway between the highest impostor and
+	// the lowest genuine) or "fmr<=X" (at that false match rate over the
+	// same impostor comparisons).
 	Rule      string  `json:"rule"`
 	Threshold float64 `json:"threshold"`
 	// FMR and FNMR are the split protocol's rates at Threshold.
@@ -68,14 +70,25 @@ func evaluateMinutiae(ctx context.Context, fingers []Finger, tmpls [][]*minutiae
 		return nil, fmt.Errorf("biometric: minutiae evaluation: %w", err)
 	}
 	m := &MinutiaeReport{Evaluation: ev}
-	// The threshold is taken over every impostor pair, the largest impostor
-	// set the prints give, not the split's alone.
+	// The impostor side of the threshold is every pair of impressions of
+	// different fingers, the largest impostor set the prints give; the
+	// genuine side is the split's, which is how a login scores (best over
+	// the enrolled impressions).
+	imp := allPairImpostors(samples)
 	if targetFMR > 0 {
 		m.Rule = fmt.Sprintf("fmr<=%g", targetFMR)
-		m.Threshold = thresholdAtFMR(allPairImpostors(samples), targetFMR)
+		m.Threshold = thresholdAtFMR(imp, targetFMR)
 	} else {
 		m.Rule = "zero-fmr"
-		m.Threshold = ev.AllPairs.ZeroFMRThreshold
+		r, err := minutiae.ComputeRates(ev.SplitGenuine, imp)
+		if err != nil {
+			return nil, fmt.Errorf("biometric: minutiae threshold: %w", err)
+		}
+		m.Threshold = r.ZeroFMRThreshold
+		if r.MinGenuine > r.MaxImpostor {
+			// Separated: halfway across the gap, not against either edge.
+			m.Threshold = r.MaxImpostor/2 + r.MinGenuine/2
+		}
 	}
 	if !(m.Threshold > 0 && m.Threshold <= 1) {
 		return nil, fmt.Errorf("biometric: minutiae threshold %v measured, want (0, 1]: the prints do not separate", m.Threshold)
