@@ -41,7 +41,7 @@ func TestBoardReachesTheDrivers(t *testing.T) {
 	for _, args := range [][]string{
 		{"infer", "info", "--board", prof},
 		{"features", "--board", prof, "--fingerprint", print, "--out", filepath.Join(t.TempDir(), "f.f32")},
-		{"enroll", "--board", prof, "--id", "a", "--store", t.TempDir(), print, print},
+		{"enroll", "--board", prof, "--id", "a", "--store", t.TempDir(), print, print, print},
 		{"verify", "--board", prof, "--id", "a", "--store", t.TempDir(), print},
 		{"identify", "--board", prof, "--store", t.TempDir(), print},
 		{"eval-biometrics", "--board", prof, "--fingerprints", t.TempDir()},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"edge/internal/biometric"
 	"edge/internal/infer"
 	"edge/internal/infer/features"
 	"edge/internal/infer/prep"
@@ -205,21 +206,24 @@ func TestModelFeaturesInfer(t *testing.T) {
 
 // TestSensorEnrollLogin enrolls a clinician from three captures through the
 // pty simulator and logs in with a fourth, by id (verify) and without
-// (identify), after calibrating the store on synthetic prints.
+// (identify), after calibrating the store on the real prints.
 func TestSensorEnrollLogin(t *testing.T) {
+	// The minutiae matcher decides logins, so the sensor serves a real
+	// print and the store is calibrated on real prints.
+	fingers := testenv.Path(t, "fingerprints/multi-impression")
 	model := smallModel(t)
 	work := t.TempDir()
 	store := filepath.Join(work, "store")
-	// Three fingers, four impressions each: the seed moves the core a pixel.
-	fingers := filepath.Join(work, "fingers")
-	writePrints(t, fingers, 12, func(i int) string { return fmt.Sprintf("%d_%d.png", i/4+1, i%4+1) },
-		func(i int) uint64 { return uint64((i/4)*17*5 + i%4) })
 	code, out, e := runCLI("eval-biometrics", "--fingerprints", fingers, "--model", model, "--store", store)
 	if code != 0 || !strings.Contains(out, "calibration kept in "+store) {
 		t.Fatalf("eval-biometrics: exit %d: %s%s", code, out, e)
 	}
+	real, err := biometric.LoadImage(filepath.Join(fingers, "1_1.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	link, _ := simulate(t, ridges(300, 320), "--baud", "0", "--packet-size", "256")
+	link, _ := simulate(t, real, "--baud", "0", "--packet-size", "256")
 	// Before any enrollment, login finds no one.
 	if code, out, e := runCLI("sensor", "login", "--port", link, "--store", store, "--model", model); code != 1 {
 		t.Errorf("sensor login with nobody enrolled: exit %d: %s%s", code, out, e)
@@ -252,7 +256,7 @@ func TestSensorEnrollLogin(t *testing.T) {
 		want string
 	}{
 		{[]string{"sensor", "enroll", "--port", link, "--store", store}, "-id is required"},
-		{[]string{"sensor", "enroll", "--port", link, "--id", "x", "--store", store, "--prints", "0"}, "-prints 0, want 1 to 16"},
+		{[]string{"sensor", "enroll", "--port", link, "--id", "x", "--store", store, "--prints", "0"}, "-prints 0, want 3 to 16"},
 		{[]string{"sensor", "login", "--port", link}, "-store is required"},
 	} {
 		if code, _, e := runCLI(tc.args...); code != 2 || !strings.Contains(e, tc.want) {

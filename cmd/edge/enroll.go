@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"edge/internal/biometric"
+	"edge/internal/biometric/minutiae"
 	"edge/internal/fsutil"
 	"edge/internal/infer"
 	"edge/internal/infer/prep"
@@ -64,16 +65,31 @@ func loadPrint(path string) (image.Image, error) {
 	return img, nil
 }
 
-func printFeatures(ctx context.Context, x *infer.Extractor, path string) ([]float32, error) {
+// readPrint decodes a print and computes its ResNet152 features: the
+// image goes to the minutiae matcher, the features key the clinician.
+func readPrint(ctx context.Context, x *infer.Extractor, path string) (image.Image, []float32, error) {
 	img, err := loadPrint(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := x.Features(ctx, img)
 	if err != nil {
-		return nil, fmt.Errorf("features of %s: %w", path, err)
+		return nil, nil, fmt.Errorf("features of %s: %w", path, err)
 	}
-	return v, nil
+	return img, v, nil
+}
+
+// dpiFlag is the scan resolution of the prints, which the minutiae matcher
+// needs to work in physical sizes.
+func dpiFlag(fs *flag.FlagSet) *int {
+	return fs.Int("dpi", 500, "scan resolution of the prints, dots per inch")
+}
+
+func checkDPI(dpi int) error {
+	if dpi < 250 || dpi > 2000 {
+		return fmt.Errorf("%w: --dpi %d, want 250..2000", errUsage, dpi)
+	}
+	return nil
 }
 
 // printJSON answers on stdout, indented for a person reading it.
@@ -91,9 +107,10 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	replace := fs.Bool("replace", false, "replace the clinician's existing template (a new secret: their old protected templates stop matching)")
 	regOut := fs.String("registration-out", "", "write the clinician's registration for the hub here (protected template, mode 0600)")
 	force := fs.Bool("force", false, "replace an existing --registration-out file")
+	dpi := dpiFlag(fs)
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: edge enroll --id ID --store DIR [--store-key K] [--replace] [--registration-out F] [--model M] [--ort-lib P] FP1 FP2 [FP3…]")
+		fmt.Fprintln(e.stderr, "usage: edge enroll --id ID --store DIR [--store-key K] [--replace] [--registration-out F] [--dpi N] [--model M] [--ort-lib P] FP1 FP2 FP3 [FP4…]")
 		fs.PrintDefaults()
 	}
 	prints, err := parseWithPrints(fs, args)
@@ -103,8 +120,11 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	if err := required(fs, "id", "store"); err != nil {
 		return err
 	}
-	if len(prints) < biometric.MinPrints || len(prints) > biometric.MaxPrints {
-		return fmt.Errorf("%w: enrollment takes %d..%d prints, got %d", errUsage, biometric.MinPrints, biometric.MaxPrints, len(prints))
+	if len(prints) < minutiae.MinImpressions || len(prints) > biometric.MaxPrints {
+		return fmt.Errorf("%w: enrollment takes %d..%d prints, got %d", errUsage, minutiae.MinImpressions, biometric.MaxPrints, len(prints))
+	}
+	if err := checkDPI(*dpi); err != nil {
+		return err
 	}
 	if err := biometric.ValidateID(*id); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -132,16 +152,26 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	vectors := make([][]float32, len(prints))
+	mts := make([]*minutiae.Template, len(prints))
 	for i, p := range prints {
-		if vectors[i], err = printFeatures(ctx, x, p); err != nil {
+		img, v, err := readPrint(ctx, x, p)
+		if err != nil {
 			return err
 		}
+		vectors[i] = v
+		if mts[i], err = biometric.ExtractPrint(img, *dpi); err != nil {
+			return fmt.Errorf("print %d (%s): %w", i+1, p, err)
+		}
 	}
-	tmpl, scores, err := biometric.Enroll(model, vectors, cal)
+	scores, err := biometric.EnrollPrints(mts, cal)
 	if err != nil {
 		return err
 	}
-	if err := st.Save(*id, tmpl, *replace); err != nil {
+	tmpl, err := biometric.NewTemplate(model, vectors)
+	if err != nil {
+		return err
+	}
+	if err := st.SavePrints(*id, tmpl, mts, *replace); err != nil {
 		return err
 	}
 	if err := writeRegistration(st, *id, *regOut, *force); err != nil {
@@ -151,7 +181,7 @@ func runEnroll(ctx context.Context, e env, args []string) error {
 	for i, s := range scores {
 		parts[i] = fmt.Sprintf("%.6f", s)
 	}
-	fmt.Fprintf(e.stdout, "enrolled %s from %d prints (each against the others: %s; threshold %.6f)\n", *id, len(prints), strings.Join(parts, " "), cal.Threshold)
+	fmt.Fprintf(e.stdout, "enrolled %s from %d prints (minutiae, each against the others: %s; threshold %.6f)\n", *id, len(prints), strings.Join(parts, " "), cal.MinutiaeThreshold)
 	return nil
 }
 
@@ -161,9 +191,10 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	store := fs.String("store", "", "template store folder")
 	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
 	asJSON := fs.Bool("json", false, "answer in JSON")
+	dpi := dpiFlag(fs)
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: edge verify --id ID --store DIR [--json] FP")
+		fmt.Fprintln(e.stderr, "usage: edge verify --id ID --store DIR [--json] [--dpi N] FP")
 		fmt.Fprintln(e.stderr, "exit status 0: match, 1: no match or an error (stdout says \"no match\" only for a decision)")
 		fs.PrintDefaults()
 	}
@@ -177,12 +208,14 @@ func runVerify(ctx context.Context, e env, args []string) error {
 	if len(prints) != 1 {
 		return fmt.Errorf("%w: verify takes one print, got %d", errUsage, len(prints))
 	}
+	if err := checkDPI(*dpi); err != nil {
+		return err
+	}
 	st, err := biometric.OpenStoreKey(*store, *storeKey)
 	if err != nil {
 		return err
 	}
-	tmpl, err := st.Load(*id)
-	if err != nil {
+	if _, err := st.Load(*id); err != nil {
 		return err
 	}
 	x, err := inf.open(ctx, e)
@@ -190,16 +223,11 @@ func runVerify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer x.Close()
-	model := x.ModelHash()
-	cal, err := st.Calibration(model)
+	img, err := loadPrint(prints[0])
 	if err != nil {
 		return err
 	}
-	v, err := printFeatures(ctx, x, prints[0])
-	if err != nil {
-		return err
-	}
-	d, err := biometric.Verify(*id, tmpl, model, cal, v)
+	d, err := st.MatchPrint(*id, img, *dpi, x.ModelHash())
 	if err != nil {
 		return err
 	}
@@ -238,9 +266,10 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 	store := fs.String("store", "", "template store folder")
 	storeKey := fs.String("store-key", "", "the store's key file (default: beside the store, DIR.key)")
 	asJSON := fs.Bool("json", false, "answer in JSON")
+	dpi := dpiFlag(fs)
 	inf := addInferFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: edge identify --store DIR [--json] FP")
+		fmt.Fprintln(e.stderr, "usage: edge identify --store DIR [--json] [--dpi N] FP")
 		fmt.Fprintln(e.stderr, "exit status 0: match, 1: no match or an error (stdout says \"no match\" only for a decision)")
 		fs.PrintDefaults()
 	}
@@ -254,6 +283,9 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 	if len(prints) != 1 {
 		return fmt.Errorf("%w: identify takes one print, got %d", errUsage, len(prints))
 	}
+	if err := checkDPI(*dpi); err != nil {
+		return err
+	}
 	st, err := biometric.OpenStoreKey(*store, *storeKey)
 	if err != nil {
 		return err
@@ -265,33 +297,20 @@ func runIdentify(ctx context.Context, e env, args []string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("store %s holds no templates: enroll a clinician first", *store)
 	}
-	all := make([]biometric.Enrolled, len(ids))
-	for i, id := range ids {
-		t, err := st.Load(id)
-		if err != nil {
-			return err
-		}
-		all[i] = biometric.Enrolled{ID: id, Template: t}
-	}
 	x, err := inf.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer x.Close()
-	model := x.ModelHash()
-	cal, err := st.Calibration(model)
+	img, err := loadPrint(prints[0])
 	if err != nil {
 		return err
 	}
-	v, err := printFeatures(ctx, x, prints[0])
+	best, n, err := st.FindPrint(ctx, img, *dpi, x.ModelHash())
 	if err != nil {
 		return err
 	}
-	best, _, err := biometric.Identify(ctx, all, model, cal, v)
-	if err != nil {
-		return err
-	}
-	a := identifyAnswer{Match: best.Match, Score: best.Score, Threshold: best.Threshold, Candidates: len(all)}
+	a := identifyAnswer{Match: best.Match, Score: best.Score, Threshold: best.Threshold, Candidates: n}
 	if best.Match {
 		a.ID = best.ID
 	}
@@ -314,7 +333,9 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "eval-biometrics")
 	dir := fs.String("fingerprints", "", "folder of prints named F_I.png (finger F, impression I)")
 	jsonOut := fs.String("json", "", "write the report (scores, ROC points, EER, threshold) to this JSON file")
-	plotOut := fs.String("plot", "", "draw the ROC curve into this PNG file")
+	plotOut := fs.String("plot", "", "draw the ResNet152 features' ROC curve into this PNG file")
+	mPlotOut := fs.String("minutiae-plot", "", "draw the minutiae matcher's ROC curve into this PNG file")
+	dpi := dpiFlag(fs)
 	enroll := fs.Int("enroll", 3, "impressions of each finger to enroll; the rest are probes")
 	targetFAR := fs.Float64("target-far", 0, "operating threshold at this FAR instead of the EER point")
 	store := fs.String("store", "", "keep the measured calibration (standardisation and thresholds) in this template store")
@@ -333,6 +354,9 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 	if *targetFAR < 0 || *targetFAR >= 1 {
 		return fmt.Errorf("%w: --target-far %v, want [0, 1)", errUsage, *targetFAR)
 	}
+	if err := checkDPI(*dpi); err != nil {
+		return err
+	}
 	prints, err := biometric.ListPrints(*dir)
 	if err != nil {
 		return err
@@ -347,6 +371,7 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 	defer x.Close()
 	r, err := biometric.Evaluate(ctx, x, prints, biometric.EvalOptions{
 		Enroll: *enroll, TargetFAR: *targetFAR, Model: x.ModelHash(), Load: loadPrint, Raw: *raw,
+		Minutiae: true, DPI: *dpi,
 		Progress: func(done, total int, p biometric.Print) {
 			if done%16 == 0 || done == total {
 				fmt.Fprintf(e.stderr, "features of %d of %d prints\n", done, total)
@@ -366,6 +391,11 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	if *mPlotOut != "" {
+		if err := fsutil.WriteFile(*mPlotOut, 0o600, func(w io.Writer) error { return biometric.WritePNG(w, r.Minutiae.Plot()) }); err != nil {
+			return err
+		}
+	}
 	scoring := "standardised cosine"
 	if *raw {
 		scoring = "raw cosine"
@@ -380,6 +410,7 @@ func runEvalBiometrics(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "revoked: %d of %d genuine protected templates still match after a new secret\n", c.Revoked, c.RevokedTried)
 	}
+	writeMinutiaeReport(e.stdout, r.Minutiae)
 	if *store != "" {
 		st, err := biometric.CreateStoreKey(*store, *storeKey)
 		if err != nil {
@@ -473,4 +504,28 @@ func runRegistration(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote the registration of %s to %s\n", *id, *out)
 	return nil
+}
+
+// writeMinutiaeReport prints the minutiae matcher's figures, the ones the
+// login decision rests on.
+func writeMinutiaeReport(w io.Writer, m *biometric.MinutiaeReport) {
+	fmt.Fprintf(w, "minutiae: %d prints, %d refused (no usable fingerprint), failure to enroll %d of %d fingers (FTE %.2f%%)\n",
+		m.Prints, m.FailedToAcquire, m.FailedToEnroll, m.Fingers, 100*m.FTE)
+	for _, p := range []struct {
+		name string
+		r    minutiae.Rates
+	}{{fmt.Sprintf("enroll %d, probe the rest", m.Enroll), m.Split}, {"FVC protocol", m.FVC}, {"all pairs", m.AllPairs}} {
+		fmt.Fprintf(w, "minutiae %s: %d genuine, %d impostor: EER %.2f%%, FMR100 %.2f%%, FMR1000 %.2f%%, ZeroFMR %.2f%% (lowest genuine %.4f, highest impostor %.4f)\n",
+			p.name, p.r.Genuine, p.r.Impostor, 100*p.r.EER, 100*p.r.FMR100, 100*p.r.FMR1000, 100*p.r.ZeroFMR, p.r.MinGenuine, p.r.MaxImpostor)
+	}
+	fmt.Fprintf(w, "minutiae operating point (%s over all impostor pairs): threshold %.6f, split FMR %.2f%%, FNMR %.2f%%, AUC %.4f\n",
+		m.Rule, m.Threshold, 100*m.FMR, 100*m.FNMR, m.AUC)
+	if f := m.Fusion; f != nil {
+		verdict := "does not help: the decision is the minutiae score alone"
+		if f.Helps {
+			verdict = "helps on these prints (weights tried on the scores they are judged on)"
+		}
+		fmt.Fprintf(w, "fusion with the ResNet152 score (weight %.2f, z-normalised): EER %.2f%%, ZeroFMR %.2f%% against minutiae alone EER %.2f%%, ZeroFMR %.2f%%: %s\n",
+			f.Weight, 100*f.Fused.EER, 100*f.Fused.ZeroFMR, 100*f.Minutiae.EER, 100*f.Minutiae.ZeroFMR, verdict)
+	}
 }

@@ -87,7 +87,8 @@ func writeJSON(path string, v any) error {
 }
 
 // loginIdentity makes the clinician's identity for protect: from a
-// fingerprint, verified against their enrolled template; or, with
+// fingerprint, verified by the minutiae matcher against their enrolled
+// impressions; or, with
 // --unverified, from a feature file (the hub refuses those unless it is
 // configured for tests or evaluation).
 func loginIdentity(ctx context.Context, e env, clinician, store, storeKey, print, featPath string, unverified bool, inf inferFlags) (*biometric.Identity, error) {
@@ -97,7 +98,7 @@ func loginIdentity(ctx context.Context, e env, clinician, store, storeKey, print
 			return nil, err
 		}
 		defer x.Close()
-		feats, err := printFeatures(ctx, x, print)
+		img, feats, err := readPrint(ctx, x, print)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +106,9 @@ func loginIdentity(ctx context.Context, e env, clinician, store, storeKey, print
 		if err != nil {
 			return nil, err
 		}
-		d, ident, err := st.Login(clinician, x.ModelHash(), feats)
+		// The minutiae matcher decides (a 500 dpi print); the features
+		// make the identity's key and protected template.
+		d, ident, err := st.VerifyPrint(clinician, img, 500, x.ModelHash(), feats)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"edge/board"
+	"edge/internal/biometric"
+	"edge/internal/biometric/minutiae"
 	"edge/internal/boardcfg"
 	"edge/internal/fsutil"
 	"edge/internal/sensor"
@@ -504,8 +506,8 @@ func runSensorEnroll(ctx context.Context, e env, args []string) error {
 	if err := inf.checkBoard(); err != nil {
 		return err
 	}
-	if *n < 1 || *n > 16 {
-		return fmt.Errorf("%w: -prints %d, want 1 to 16", errUsage, *n)
+	if *n < minutiae.MinImpressions || *n > biometric.MaxPrints {
+		return fmt.Errorf("%w: -prints %d, want %d to %d", errUsage, *n, minutiae.MinImpressions, biometric.MaxPrints)
 	}
 	cctx, cancel := context.WithTimeout(ctx, *sf.timeout*time.Duration(*n))
 	defer cancel()

@@ -46,6 +46,14 @@ type Calibration struct {
 	// templates' Hamming distance, measured with the same prints; the
 	// hub's registry applies it. 0 when not measured.
 	ProtectedThreshold float64 `json:"protected_threshold,omitempty"`
+	// MinutiaeThreshold is the login decision's threshold on the minutiae
+	// matcher's score, in (0, 1], measured on the same prints (see
+	// MinutiaeReport); MinutiaeRule says how it was chosen. 0 when not
+	// measured: login by print is then refused.
+	MinutiaeThreshold float64 `json:"minutiae_threshold,omitempty"`
+	MinutiaeRule      string  `json:"minutiae_rule,omitempty"`
+	MinutiaeFMR       float64 `json:"minutiae_fmr,omitempty"`
+	MinutiaeFNMR      float64 `json:"minutiae_fnmr,omitempty"`
 }
 
 // scaleFloor is the smallest Scale as a share of the mean spread: a
@@ -110,6 +118,9 @@ func (c *Calibration) check() error {
 	}
 	if !(c.ProtectedThreshold >= 0 && c.ProtectedThreshold < 0.5) {
 		return fmt.Errorf("biometric: protected-template threshold %v, want [0, 0.5)", c.ProtectedThreshold)
+	}
+	if !(c.MinutiaeThreshold >= 0 && c.MinutiaeThreshold <= 1) {
+		return fmt.Errorf("biometric: minutiae threshold %v, want [0, 1]", c.MinutiaeThreshold)
 	}
 	if len(c.Centre) != len(c.Scale) {
 		return fmt.Errorf("biometric: calibration has %d centre and %d scale values", len(c.Centre), len(c.Scale))

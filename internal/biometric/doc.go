@@ -1,6 +1,6 @@
 // Package biometric enrolls clinicians by fingerprint, verifies and
-// identifies them, and measures how well the feature extractor separates
-// fingers (FAR, FRR, EER, ROC).
+// identifies them (the minutiae matcher decides, the ResNet152 features
+// key), and measures how well both separate fingers (FAR, FRR, EER, ROC).
 //
 // # Features and scores
 //
@@ -115,6 +115,7 @@
 //	DIR/.lock               saves to the store take this lock (flock), one at a time
 //	DIR/calibration.json    JSON, mode 0600: version, thresholds, centre, scale, model, mac
 //	DIR/<id>.tmpl           one sealed template per clinician, mode 0600, created with link semantics
+//	DIR/<id>.mnt            the minutiae records of the clinician's enrollment impressions, sealed, mode 0600
 //
 // The key lives beside the folder, not in it (its path can be chosen):
 // whoever may write the store, to back it up or restore it, does not thereby
@@ -146,6 +147,37 @@
 // but cannot make a protected template until the clinician is enrolled
 // again. Every float must be finite. The decoder checks the length the
 // header implies against the bytes present before it allocates anything.
+//
+// # Login by print: the minutiae matcher decides
+//
+// The ResNet152 features key the clinician (their protected template and
+// the Identity's key material); they do not decide who the clinician is.
+// With the default untrained weights their EER is several per cent, far
+// from what a login needs. The decision is taken by the minutiae matcher of
+// package minutiae: EnrollPrints checks that the enrollment impressions
+// (at least 3) agree under the calibrated MinutiaeThreshold, SavePrints
+// keeps their ISO/IEC 19794-2 records in <id>.mnt beside the template (the
+// records first, so a template never sits beside an older enrollment's
+// records), and VerifyPrint / IdentifyPrint (MatchPrint / FindPrint for
+// the decision alone) compare a print's minutiae with them, best score over
+// the impressions. An Identity is made, from the print's features, only on
+// a minutiae match. A print the matcher cannot use is an error wrapping
+// *minutiae.QualityError, never a decision. Login by features alone (Login)
+// is kept for callers that have no print.
+//
+// The minutiae threshold is measured by Evaluate with Minutiae set: by
+// default above every impostor comparison of any two impressions (the
+// largest impostor set the prints give), halfway between the highest of
+// them and the lowest genuine score of the split protocol (which scores as
+// a login does), or at a target false match rate over the same impostors. The same
+// evaluation measures score fusion with the ResNet152 score (z-normalised
+// sum); the decision uses the minutiae score alone because fusion did not
+// measurably help (README, Biometrics).
+//
+// A records file is "EBMS" | version 1 | nonce (12) | AES-256-GCM(store
+// key, plaintext), additional data "edge biometric minutiae\x00" | id | the
+// first 5 bytes; the plaintext is "EBM1" | count (1..16) | count × (length
+// (uint16 LE) | ISO/IEC 19794-2:2005 record).
 //
 // # Registration file and the hub's registry
 //

@@ -3,6 +3,7 @@ package biometric
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"edge/internal/biometric/minutiae"
 )
 
 // Print is one file of an evaluation set, named F_I.ext: finger F,
@@ -115,19 +118,27 @@ type Report struct {
 	// Codes compares the raw binarised code with the protected template
 	// on the same prints (the hub's view of recognition).
 	Codes *CodeComparison `json:"codes,omitempty"`
+	// Minutiae is the minutiae matcher's evaluation on the same prints,
+	// whose threshold decides logins by print.
+	Minutiae *MinutiaeReport `json:"minutiae,omitempty"`
 
 	centre, scale []float32
 }
 
 // Calibration is what a store keeps of the evaluation.
 func (r *Report) Calibration() *Calibration {
-	return &Calibration{
+	c := &Calibration{
 		Threshold: r.Operating.Threshold, Rule: r.Rule,
 		FAR: r.Operating.FAR, FRR: r.Operating.FRR, EER: r.EER,
 		Genuine: len(r.Genuine), Impostor: len(r.Impostor), Enroll: r.Enroll,
 		Model: r.Model, Centre: r.centre, Scale: r.scale,
 		ProtectedThreshold: r.protectedThreshold(),
 	}
+	if m := r.Minutiae; m != nil {
+		c.MinutiaeThreshold, c.MinutiaeRule = m.Threshold, m.Rule
+		c.MinutiaeFMR, c.MinutiaeFNMR = m.FMR, m.FNMR
+	}
+	return c
 }
 
 // protectedThreshold is the measured threshold on protected-template
@@ -221,6 +232,11 @@ type EvalOptions struct {
 	Load func(path string) (image.Image, error)
 	// Progress, when set, is called after each print's features.
 	Progress func(done, total int, p Print)
+	// Minutiae also evaluates the minutiae matcher on the same prints,
+	// scanned at DPI (0: 500), and sets Report.Minutiae; a print it
+	// refuses counts as a failure to acquire, never as an error.
+	Minutiae bool
+	DPI      int
 }
 
 // Evaluate extracts the features of every print, scores them (see Scores)
@@ -234,6 +250,7 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 		opt.Load = LoadImage
 	}
 	var fingers []Finger
+	var tmpls [][]*minutiae.Template
 	index := map[string]int{}
 	for i, p := range prints {
 		if err := ctx.Err(); err != nil {
@@ -255,8 +272,16 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 			k = len(fingers)
 			index[p.Finger] = k
 			fingers = append(fingers, Finger{Name: p.Finger})
+			tmpls = append(tmpls, nil)
 		}
 		fingers[k].Vectors = append(fingers[k].Vectors, v)
+		if opt.Minutiae {
+			t, err := ExtractPrint(img, opt.DPI)
+			if err != nil && !errors.Is(err, minutiae.ErrNoFingerprint) {
+				return nil, fmt.Errorf("biometric: minutiae of %s: %w", p.Path, err)
+			}
+			tmpls[k] = append(tmpls[k], t)
+		}
 		if opt.Progress != nil {
 			opt.Progress(i+1, len(prints), p)
 		}
@@ -271,6 +296,11 @@ func Evaluate(ctx context.Context, ext Extractor, prints []Print, opt EvalOption
 	}
 	if r.Codes, err = CompareCodes(fingers, opt.Enroll, cal, opt.TargetFAR); err != nil {
 		return nil, err
+	}
+	if opt.Minutiae {
+		if r.Minutiae, err = evaluateMinutiae(ctx, fingers, tmpls, opt.Enroll, cal, opt.TargetFAR); err != nil {
+			return nil, err
+		}
 	}
 	r.Standardised = !opt.Raw
 	r.centre, r.scale = cal.Centre, cal.Scale

@@ -158,34 +158,37 @@ func (s *Store) Save(id string, t *Template, replace bool) error {
 	if err := ValidateID(id); err != nil {
 		return err
 	}
-	return s.locked(func() error {
-		path := s.templatePath(id)
-		if replace {
-			if old, err := s.Load(id); err == nil && t.Generation <= old.Generation {
-				t.Generation = old.Generation + 1
-			}
+	return s.locked(func() error { return s.save(id, t, replace) })
+}
+
+// save is Save with the store's lock held.
+func (s *Store) save(id string, t *Template, replace bool) error {
+	path := s.templatePath(id)
+	if replace {
+		if old, err := s.Load(id); err == nil && t.Generation <= old.Generation {
+			t.Generation = old.Generation + 1
 		}
-		if t.Secret == (Secret{}) {
-			sec, err := NewSecret(nil)
-			if err != nil {
-				return err
-			}
-			t.Secret = sec
-		}
-		sealed, err := Seal(s.key, id, t, nil)
+	}
+	if t.Secret == (Secret{}) {
+		sec, err := NewSecret(nil)
 		if err != nil {
 			return err
 		}
-		fill := func(w io.Writer) error { _, err := w.Write(sealed); return err }
-		if replace {
-			return fsutil.WriteFile(path, 0o600, fill)
-		}
-		err = fsutil.WriteNew(path, 0o600, fill)
-		if errors.Is(err, fsutil.ErrExists) {
-			return fmt.Errorf("%w: %q (%s exists)", ErrExists, id, path)
-		}
+		t.Secret = sec
+	}
+	sealed, err := Seal(s.key, id, t, nil)
+	if err != nil {
 		return err
-	})
+	}
+	fill := func(w io.Writer) error { _, err := w.Write(sealed); return err }
+	if replace {
+		return fsutil.WriteFile(path, 0o600, fill)
+	}
+	err = fsutil.WriteNew(path, 0o600, fill)
+	if errors.Is(err, fsutil.ErrExists) {
+		return fmt.Errorf("%w: %q (%s exists)", ErrExists, id, path)
+	}
+	return err
 }
 
 // Revoke gives the clinician's template a new secret and the next
