@@ -195,7 +195,7 @@ func TestModelFeaturesInfer(t *testing.T) {
 		want string
 	}{
 		{[]string{"infer", "info", "--ep", "tpu9000"}, `unknown execution provider "tpu9000"`},
-		{[]string{"infer", "info", "--ort-lib", filepath.Join(dir, "none.so")}, "none.so (from --ort-lib)"},
+		{[]string{"infer", "info", "--ort-lib", filepath.Join(dir, "none.so")}, "none.so: stat"},
 	} {
 		code, _, e := runCLI(tc.args...)
 		if code != 1 || !strings.Contains(e, tc.want) {
