@@ -142,7 +142,8 @@ type station interface {
 // sensor that stops answering is retried with a backoff; a session open at
 // the time goes on until it times out.
 func (a *Appliance) runLogin(ctx context.Context) error {
-	lifted := false
+	// A finger already on the sensor at start counts as a touch.
+	lifted := true
 	fails := 0
 	for ctx.Err() == nil {
 		var err error
