@@ -104,6 +104,9 @@ func TestAppliance(t *testing.T) {
 	if h := r.health(t); h["logged_in"] != true {
 		t.Errorf("session ended with the sensor: %v", h)
 	}
+	// An object sent again (the modality never heard "stored") makes no
+	// second envelope.
+	send("CT_small.dcm", "pet-1.dcm")
 	startSim(t, link, synth(7))
 	waitFor(t, 30*time.Second, "the sensor found again", func() bool { return r.health(t)["sensor_connected"] == true })
 

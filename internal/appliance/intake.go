@@ -2,7 +2,6 @@ package appliance
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +28,18 @@ import (
 // protected for the first clinician who logs in.
 func (a *Appliance) Store(ctx context.Context, obj *modality.Object) error {
 	source := describeSource(obj)
+	key, err := objectKey(obj)
+	if err != nil {
+		return err
+	}
+	// One object at a time from here: two associations sending the same
+	// object must not both find it unknown.
+	a.intakeMu.Lock()
+	defer a.intakeMu.Unlock()
+	if v, ok := a.known(key); ok {
+		a.log.Info("appliance: object sent again; already durable, not sealed twice", "source", source, "sop_instance_uid", obj.SOPInstanceUID, "as", v)
+		return nil
+	}
 	ident, ok := a.session.Active(true)
 	reason := ""
 	switch {
@@ -38,14 +49,14 @@ func (a *Appliance) Store(ctx context.Context, obj *modality.Object) error {
 		reason = "clock not set"
 	}
 	if reason != "" {
-		return a.hold(obj, source, reason)
+		return a.hold(obj, key, source, reason)
 	}
 	s, err := a.sealer.seal(ctx, obj.Path, ident)
 	if err != nil {
 		a.audit.Record(AuditEvent{Event: "failed", Clinician: ident.ClinicianID(), Source: source, SOP: obj.SOPInstanceUID, Reason: err.Error(), ClockSane: a.clock.sane()})
 		return err
 	}
-	if err := a.enqueue(ctx, s.envelope); err != nil {
+	if err := a.stageAndQueue(ctx, key, s.envelope, s.id); err != nil {
 		return err
 	}
 	a.protected(s, source, obj.SOPInstanceUID, time.Time{})
@@ -92,8 +103,9 @@ func (a *Appliance) protected(s *sealed, source, sop string, heldSince time.Time
 }
 
 // The pending folder holds objects that arrived while no clinician was
-// logged in: state_dir/pending/T-R.dcm, T the arrival in Unix nanoseconds
-// (20 digits) and R random, each written by fsutil.WriteFile. Releasing
+// logged in: state_dir/pending/T-KEY.dcm, T the arrival in Unix nanoseconds
+// (20 digits) and KEY the object's key (received.go), each written by
+// fsutil.WriteFile. Releasing
 // one seals it into T-R.edge (written the same way) before the envelope is
 // enqueued, then removes the .dcm and the .edge: a crash at any point
 // leaves either the object (sealed again later) or its envelope (enqueued
@@ -104,13 +116,9 @@ const (
 	pendingEnvelope = ".edge"
 )
 
-func (a *Appliance) hold(obj *modality.Object, source, reason string) error {
-	var r [6]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		return fmt.Errorf("appliance: hold: %w", err)
-	}
+func (a *Appliance) hold(obj *modality.Object, key, source, reason string) error {
 	now := a.now()
-	name := fmt.Sprintf("%020d-%s%s", now.UnixNano(), hex.EncodeToString(r[:]), pendingObject)
+	name := fmt.Sprintf("%020d-%s%s", now.UnixNano(), key, pendingObject)
 	src, err := os.Open(obj.Path)
 	if err != nil {
 		return fmt.Errorf("appliance: hold: %w", err)
@@ -216,6 +224,11 @@ func (a *Appliance) release(ctx context.Context, base string, ident *biometric.I
 	}
 	if err := a.enqueue(ctx, s.envelope); err != nil {
 		return err
+	}
+	if _, key, ok := strings.Cut(base, "-"); ok && len(key) == 64 {
+		if err := a.recv.add(key, s.id); err != nil {
+			return err
+		}
 	}
 	for _, p := range []string{objPath, envPath} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {

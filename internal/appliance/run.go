@@ -75,6 +75,8 @@ type Appliance struct {
 	notify      *notifier
 	pendingDir  string
 	pendingKick chan struct{}
+	recv        *received
+	intakeMu    sync.Mutex
 }
 
 // Run loads the config at path and runs the appliance until ctx ends
@@ -199,7 +201,14 @@ func build(ctx context.Context, cfg *Config, prof *board.Profile, opt Options, l
 		a.audit.Record(AuditEvent{Event: "logout", Clinician: id, Reason: reason, ClockSane: a.clock.sane()})
 		log.Info("appliance: clinician logged out", "clinician", id, "reason", reason)
 	})
+	if a.recv, err = openReceived(state); err != nil {
+		return fail(err)
+	}
+	closers = append(closers, a.recv.Close)
 	a.metrics = newMetrics(a)
+	if err := a.recoverStaged(ctx); err != nil {
+		return fail(err)
+	}
 	return a, closeAll, nil
 }
 
