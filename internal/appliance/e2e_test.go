@@ -106,7 +106,7 @@ func TestAppliance(t *testing.T) {
 	}
 	// An object sent again (the modality never heard "stored") makes no
 	// second envelope.
-	send("CT_small.dcm", "pet-1.dcm")
+	send("CT_small.dcm", "MR_small.dcm")
 	startSim(t, link, synth(7))
 	waitFor(t, 30*time.Second, "the sensor found again", func() bool { return r.health(t)["sensor_connected"] == true })
 

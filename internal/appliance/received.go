@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -68,13 +69,25 @@ func openReceived(state string) (*received, error) {
 
 func (r *received) Close() error { return r.f.Close() }
 
-// objectKey is the key of the object at obj.Path.
+// objectKey is the key of the object at obj.Path: its SOP Instance UID
+// and the bytes of its data set after the file meta group, which the
+// receiver writes and may word differently (the calling AE) from one
+// association to the next.
 func objectKey(obj *modality.Object) (string, error) {
 	f, err := os.Open(obj.Path)
 	if err != nil {
 		return "", fmt.Errorf("appliance: %w", err)
 	}
 	defer f.Close()
+	var head [144]byte
+	off := int64(0)
+	if _, err := io.ReadFull(f, head[:]); err == nil && string(head[128:132]) == "DICM" &&
+		string(head[132:136]) == "\x02\x00\x00\x00" && string(head[136:138]) == "UL" {
+		off = 144 + int64(binary.LittleEndian.Uint32(head[140:144]))
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return "", fmt.Errorf("appliance: read object: %w", err)
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("appliance: read object: %w", err)
