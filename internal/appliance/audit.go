@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -30,6 +31,12 @@ type AuditEvent struct {
 	HeldSince time.Time `json:"held_since,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
 	ClockSane bool      `json:"clock_sane"`
+	// For protected and released images: raw pixel bytes, envelope bytes,
+	// and the marked image's quality against the original.
+	Bytes         int     `json:"original_bytes,omitempty"`
+	EnvelopeBytes int     `json:"envelope_bytes,omitempty"`
+	PSNR          float64 `json:"psnr_db,omitempty"`
+	SSIM          float64 `json:"ssim,omitempty"`
 }
 
 func openAudit(path string, log *slog.Logger, now func() time.Time) (*Audit, error) {
@@ -45,6 +52,10 @@ func openAudit(path string, log *slog.Logger, now func() time.Time) (*Audit, err
 func (a *Audit) Record(ev AuditEvent) {
 	if ev.Time.IsZero() {
 		ev.Time = a.now()
+	}
+	// JSON has no infinity: a mark that changed nothing has no finite PSNR.
+	if math.IsInf(ev.PSNR, 0) || math.IsNaN(ev.PSNR) {
+		ev.PSNR = 0
 	}
 	b, err := json.Marshal(ev)
 	if err != nil {

@@ -87,7 +87,8 @@ func (a *Appliance) enqueue(ctx context.Context, env []byte) error {
 
 // protected records an image now in the outbox.
 func (a *Appliance) protected(s *sealed, source, sop string, heldSince time.Time) {
-	ev := AuditEvent{Event: "protected", Clinician: s.clinician, Envelope: s.id, Source: source, SOP: sop, ClockSane: a.clock.sane()}
+	ev := AuditEvent{Event: "protected", Clinician: s.clinician, Envelope: s.id, Source: source, SOP: sop, ClockSane: a.clock.sane(),
+		Bytes: s.origBytes, EnvelopeBytes: len(s.envelope), PSNR: s.psnr, SSIM: s.ssim}
 	if !heldSince.IsZero() {
 		ev.Event, ev.HeldSince = "released", heldSince
 		ev.Reason = "held while nobody was logged in; protected for the first clinician who logged in"
