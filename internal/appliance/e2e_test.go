@@ -97,7 +97,7 @@ func TestAppliance(t *testing.T) {
 	// Sensor unplugged mid-session: the page says so, intake goes on.
 	sm.stop()
 	waitFor(t, 30*time.Second, "the page to say the sensor is lost", func() bool {
-		return strings.Contains(r.get(t, "/"), `id="sensor-state" class="bad">lost`)
+		return strings.Contains(r.get(t, "/"), `id="sensor-state" class="bad">lost since`)
 	})
 	send("US1_UNCR.dcm")
 	waitFor(t, 2*time.Minute, "five images at the hub", func() bool { return len(th.stored(t)) == 5 })

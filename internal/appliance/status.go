@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,12 @@ func (a *Appliance) view() view {
 		case ss.Since.IsZero():
 			v.Sensor = "not found yet"
 		default:
-			v.Sensor = "lost: " + ss.LastError
+			// The innermost cause is what a person at the bedside can act on.
+			cause := ss.LastError
+			if i := strings.LastIndex(cause, ": "); i >= 0 {
+				cause = cause[i+2:]
+			}
+			v.Sensor = "lost since " + ss.Since.Local().Format("15:04:05") + " (" + cause + ")"
 		}
 	}
 	if v.Full {
