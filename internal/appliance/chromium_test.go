@@ -42,10 +42,10 @@ func TestStatusPageInChromium(t *testing.T) {
 	cfgPath := filepath.Join(work, "edge.json")
 	writeJSON(t, cfgPath, map[string]any{
 		"state_dir": "state", "keys": "keys", "store": "templates",
-		"sensor":   map[string]any{"port": "sensor"},
-		"watch":    map[string]any{"in": "watch", "settle_seconds": 0.2},
-		"uplink":   map[string]any{"hub": th.url, "pin": th.pin},
-		"status":   map[string]any{"listen": "127.0.0.1:0"},
+		"sensor": map[string]any{"port": "sensor"},
+		"watch":  map[string]any{"in": "watch", "settle_seconds": 0.2},
+		"uplink": map[string]any{"hub": th.url, "pin": th.pin},
+		"status": map[string]any{"listen": "127.0.0.1:0"},
 	})
 	sm := startSim(t, filepath.Join(work, "sensor"), synth(7))
 	r := runAppliance(t, cfgPath)
