@@ -41,9 +41,15 @@ func wideModel(t testing.TB) string {
 	return p
 }
 
+// openModel opens the small network, or the model EDGE_BENCH_MODEL names
+// (the int8 ResNet152 for the README's figures).
 func openModel(t testing.TB) *infer.Extractor {
 	t.Helper()
-	x, err := infer.Open(context.Background(), infer.Options{ModelPath: wideModel(t)})
+	path := os.Getenv("EDGE_BENCH_MODEL")
+	if path == "" {
+		path = wideModel(t)
+	}
+	x, err := infer.Open(context.Background(), infer.Options{ModelPath: path})
 	if err != nil {
 		t.Fatal(err)
 	}
