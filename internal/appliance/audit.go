@@ -64,7 +64,8 @@ func (a *Audit) Record(ev AuditEvent) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.f.Write(append(b, '\n')); err == nil {
+	_, err = a.f.Write(append(b, '\n'))
+	if err == nil {
 		err = a.f.Sync()
 	}
 	if err != nil {

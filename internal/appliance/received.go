@@ -31,12 +31,11 @@ import (
 // its key (pending/T-KEY.dcm) or a staged envelope (intake/KEY.edge), then
 // in the journal, which is written before either of those is removed.
 type received struct {
-	mu       sync.Mutex
-	path     string
-	staging  string
-	f        *os.File
-	keys     map[string]string
-	maxLines int
+	mu      sync.Mutex
+	path    string
+	staging string
+	f       *os.File
+	keys    map[string]string
 }
 
 const maxJournalLine = 200
