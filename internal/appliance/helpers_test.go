@@ -188,15 +188,19 @@ type running struct {
 
 func runAppliance(t *testing.T, cfgPath string) *running {
 	t.Helper()
+	return runApplianceWith(t, cfgPath, appliance.Options{})
+}
+
+func runApplianceWith(t *testing.T, cfgPath string, opt appliance.Options) *running {
+	t.Helper()
 	ready := make(chan appliance.Addrs, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
 	go func() {
-		done <- appliance.Run(ctx, cfgPath, appliance.Options{
-			Extractor: blockExtractor{}, Stderr: logs, Poll: 50 * time.Millisecond,
-			Ready: func(a appliance.Addrs) { ready <- a },
-		})
+		opt.Extractor, opt.Stderr, opt.Poll = blockExtractor{}, logs, 50*time.Millisecond
+		opt.Ready = func(a appliance.Addrs) { ready <- a }
+		done <- appliance.Run(ctx, cfgPath, opt)
 	}()
 	r := &running{log: logs}
 	var once sync.Once

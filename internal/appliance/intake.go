@@ -91,7 +91,7 @@ func (a *Appliance) protected(s *sealed, source, sop string, heldSince time.Time
 		Bytes: s.origBytes, EnvelopeBytes: len(s.envelope), PSNR: s.psnr, SSIM: s.ssim}
 	if !heldSince.IsZero() {
 		ev.Event, ev.HeldSince = "released", heldSince
-		ev.Reason = "held while nobody was logged in; protected for the first clinician who logged in"
+		ev.Reason = "held (nobody logged in, or the clock not set); protected for the first clinician logged in once it could be"
 	}
 	a.audit.Record(ev)
 	a.log.Info("appliance: image protected and queued", "event", ev.Event, "clinician", s.clinician, "envelope", s.id,

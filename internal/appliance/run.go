@@ -197,7 +197,7 @@ func build(ctx context.Context, cfg *Config, prof *board.Profile, opt Options, l
 		return fail(err)
 	}
 	closers = append(closers, a.audit.Close)
-	a.session = NewSession(cfg.IdleTimeout(), now, func(id, reason string) {
+	a.session = NewSession(cfg.IdleTimeout(), now, nil, func(id, reason string) {
 		a.audit.Record(AuditEvent{Event: "logout", Clinician: id, Reason: reason, ClockSane: a.clock.sane()})
 		log.Info("appliance: clinician logged out", "clinician", id, "reason", reason)
 	})

@@ -15,30 +15,39 @@ import (
 // on an explicit logout (a second touch, the status page) or when no image
 // came for the idle timeout. Images protected in it carry its Identity.
 type Session struct {
-	mu      sync.Mutex
-	ident   *biometric.Identity
-	since   time.Time
-	until   time.Time
-	idle    time.Duration
-	now     func() time.Time
+	mu    sync.Mutex
+	ident *biometric.Identity
+	since time.Time
+	// deadline is when the session ends on the monotonic clock: a board's
+	// wall clock jumps from 1970 when the network sets it, which must not
+	// end (or stretch) a session.
+	deadline time.Duration
+	idle     time.Duration
+	now      func() time.Time
+	mono     func() time.Duration
 	onEnd   func(id, reason string)
 	changed chan struct{} // closed and replaced on every login and logout
 }
 
-// NewSession makes a session holder; onEnd, if set, hears every end.
-func NewSession(idle time.Duration, now func() time.Time, onEnd func(id, reason string)) *Session {
+// NewSession makes a session holder. now is the wall clock the page shows,
+// mono a monotonic clock the timeout is measured on (nil: the process's);
+// onEnd, if set, hears every end.
+func NewSession(idle time.Duration, now func() time.Time, mono func() time.Duration, onEnd func(id, reason string)) *Session {
 	if now == nil {
 		now = time.Now
 	}
-	return &Session{idle: idle, now: now, onEnd: onEnd, changed: make(chan struct{})}
+	if mono == nil {
+		start := time.Now()
+		mono = func() time.Duration { return time.Since(start) }
+	}
+	return &Session{idle: idle, now: now, mono: mono, onEnd: onEnd, changed: make(chan struct{})}
 }
 
 // Login starts a session for ident, ending any other.
 func (s *Session) Login(ident *biometric.Identity) {
 	s.mu.Lock()
 	prev := s.endLocked()
-	now := s.now()
-	s.ident, s.since, s.until = ident, now, now.Add(s.idle)
+	s.ident, s.since, s.deadline = ident, s.now(), s.mono()+s.idle
 	s.signalLocked()
 	s.mu.Unlock()
 	if prev != "" && s.onEnd != nil {
@@ -91,7 +100,7 @@ func (s *Session) Active(touch bool) (*biometric.Identity, bool) {
 		return nil, false
 	}
 	if touch {
-		s.until = s.now().Add(s.idle)
+		s.deadline = s.mono() + s.idle
 	}
 	return s.ident, true
 }
@@ -100,7 +109,7 @@ func (s *Session) Active(touch bool) (*biometric.Identity, bool) {
 func (s *Session) expire() {
 	s.mu.Lock()
 	var id string
-	if s.ident != nil && !s.now().Before(s.until) {
+	if s.ident != nil && s.mono() >= s.deadline {
 		id = s.endLocked()
 		s.signalLocked()
 	}
@@ -124,7 +133,7 @@ func (s *Session) Info() SessionInfo {
 	if s.ident == nil {
 		return SessionInfo{}
 	}
-	return SessionInfo{Clinician: s.ident.ClinicianID(), Since: s.since, Until: s.until}
+	return SessionInfo{Clinician: s.ident.ClinicianID(), Since: s.since, Until: s.now().Add(s.deadline - s.mono())}
 }
 
 // station is what the login loop needs of the login package's Station.

@@ -27,7 +27,8 @@ func testIdentity(t *testing.T, id string) *biometric.Identity {
 func TestSessionIdleTimeoutAndLogout(t *testing.T) {
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	var ended []string
-	s := NewSession(time.Minute, func() time.Time { return now }, func(id, reason string) { ended = append(ended, id+": "+reason) })
+	base := now
+	s := NewSession(time.Minute, func() time.Time { return now }, func() time.Duration { return now.Sub(base) }, func(id, reason string) { ended = append(ended, id+": "+reason) })
 	if _, ok := s.Active(true); ok {
 		t.Fatal("a session before any login")
 	}
