@@ -25,8 +25,8 @@ type Session struct {
 	idle     time.Duration
 	now      func() time.Time
 	mono     func() time.Duration
-	onEnd   func(id, reason string)
-	changed chan struct{} // closed and replaced on every login and logout
+	onEnd    func(id, reason string)
+	changed  chan struct{} // closed and replaced on every login and logout
 }
 
 // NewSession makes a session holder. now is the wall clock the page shows,
