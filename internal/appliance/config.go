@@ -57,8 +57,8 @@ type SensorConfig struct {
 
 // SessionConfig bounds a clinician's session.
 type SessionConfig struct {
-	IdleTimeoutSeconds int  `json:"idle_timeout_seconds"`
-	TouchLogout        bool `json:"touch_logout"`
+	IdleTimeoutSeconds int   `json:"idle_timeout_seconds"`
+	TouchLogout        *bool `json:"touch_logout"`
 }
 
 // ModalityConfig is the DICOM C-STORE provider.
@@ -184,6 +184,10 @@ func (c *Config) defaults() {
 	}
 	if c.Scheme == "" {
 		c.Scheme = protect.SchemeV1
+	}
+	if c.Session.TouchLogout == nil {
+		on := true
+		c.Session.TouchLogout = &on
 	}
 	if c.Session.IdleTimeoutSeconds == 0 {
 		c.Session.IdleTimeoutSeconds = int(DefaultIdleTimeout / time.Second)

@@ -36,7 +36,7 @@
 //	sensor.address              module address, e.g. "0xFFFFFFFF" (default: the board's)
 //	sensor.password             module password (default: the board's, else 0)
 //	session.idle_timeout_seconds a session ends when no image came for this long (default 600)
-//	session.touch_logout        a second touch (after the finger was lifted) logs out (default false)
+//	session.touch_logout        a second touch (after the finger was lifted) logs out (default true)
 //	modality.listen             DICOM C-STORE address, e.g. ":11112" (the default when watch.in is
 //	                            empty too)
 //	modality.ae_title           the called AE title the modality must use (default "EDGE")

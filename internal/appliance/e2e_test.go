@@ -220,3 +220,34 @@ func readAudit(t *testing.T, path string) []appliance.AuditEvent {
 	}
 	return out
 }
+
+// TestTouchLogout: the finger logs in, is lifted, and a second touch logs
+// out; the finger must then be lifted again before it logs anyone in.
+func TestTouchLogout(t *testing.T) {
+	work := t.TempDir()
+	startHub(t, filepath.Join(work, "hub"), filepath.Join(work, "keys"))
+	enroll(t, filepath.Join(work, "templates"), "dr.t", synth(7))
+	cfgPath := filepath.Join(work, "edge.json")
+	writeJSON(t, cfgPath, map[string]any{
+		"state_dir": "state", "keys": "keys", "store": "templates",
+		"sensor":   map[string]any{"port": "sensor"},
+		"modality": map[string]any{"listen": "127.0.0.1:0"},
+		"status":   map[string]any{"listen": "127.0.0.1:0"},
+	})
+	link := filepath.Join(work, "sensor")
+	sm := startSim(t, link, synth(7))
+	r := runAppliance(t, cfgPath)
+	waitFor(t, 30*time.Second, "the login", func() bool { return r.health(t)["logged_in"] == true })
+	// The same module with the finger lifted for a few polls, then back.
+	sm.stop()
+	startSimOpts(t, link, synth(7), 4)
+	waitFor(t, 30*time.Second, "the logout by a second touch", func() bool { return r.health(t)["logged_in"] == false })
+	time.Sleep(time.Second)
+	if r.health(t)["logged_in"] != false {
+		t.Error("the finger left on the sensor logged in again")
+	}
+	events := readAudit(t, filepath.Join(work, "state", "audit.jsonl"))
+	if n := len(events); n != 2 || events[0].Event != "login" || events[1].Event != "logout" || events[1].Reason != "second touch" {
+		t.Errorf("audit %+v", events)
+	}
+}

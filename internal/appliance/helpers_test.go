@@ -68,7 +68,13 @@ type simulator struct {
 
 func startSim(t *testing.T, link string, print image.Image) *simulator {
 	t.Helper()
-	s, err := sim.New(print, sim.Options{})
+	return startSimOpts(t, link, print, 0)
+}
+
+// startSimOpts is startSim with the first noFinger GenImg finding no finger.
+func startSimOpts(t *testing.T, link string, print image.Image, noFinger int) *simulator {
+	t.Helper()
+	s, err := sim.New(print, sim.Options{NoFinger: noFinger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,7 +218,7 @@ func (a *Appliance) watchFinger(ctx context.Context, inSession, lifted bool) (bo
 	switch {
 	case !present:
 		lifted = true
-	case lifted && inSession && a.cfg.Session.TouchLogout:
+	case lifted && inSession && *a.cfg.Session.TouchLogout:
 		a.session.Logout("second touch")
 		return false, nil
 	}
