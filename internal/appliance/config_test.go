@@ -49,3 +49,16 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("state dir %q, idle %v", c.StateDir, c.IdleTimeout())
 	}
 }
+
+func TestLogUnderJournald(t *testing.T) {
+	c, err := ParseConfig([]byte(minimal + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	t.Setenv("JOURNAL_STREAM", "8:1234")
+	newLogger(c, &b).Info("appliance: hello", "k", 1)
+	if got := b.String(); strings.Contains(got, "time=") || !strings.Contains(got, `msg="appliance: hello" k=1`) {
+		t.Errorf("journald line %q", got)
+	}
+}

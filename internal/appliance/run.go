@@ -111,6 +111,15 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var lv slog.Level
 	lv.UnmarshalText([]byte(cfg.Log.Level)) // checked by ParseConfig
 	o := &slog.HandlerOptions{Level: lv}
+	if os.Getenv("JOURNAL_STREAM") != "" {
+		// journald stamps every line itself.
+		o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
 	if cfg.Log.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
