@@ -4,7 +4,7 @@
 # is missing, so a second run is quick and quiet.
 set -eu
 
-pkgs="qemu-user-static gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross dcmtk ent dieharder orthanc libjxl-tools"
+pkgs="qemu-user-static gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross dcmtk ent dieharder orthanc libjxl-tools jq curl chromium"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

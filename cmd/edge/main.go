@@ -50,6 +50,7 @@ func commands() []command {
 
 		{"hub", "hub init|trust|audit, or hub --config FILE: receive envelopes, restore, forward to the PACS", runHub},
 		{"uplink", "uplink enqueue|send|status --outbox DIR: queue envelopes and send them to the hub", runUplink},
+		{"run", "run --config FILE [--board NAME]: the appliance: login, intake, protect, outbox, uplink, status page", runRun},
 	}
 }
 

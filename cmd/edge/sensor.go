@@ -20,6 +20,7 @@ import (
 	"edge/internal/biometric/minutiae"
 	"edge/internal/boardcfg"
 	"edge/internal/fsutil"
+	"edge/internal/login"
 	"edge/internal/sensor"
 	"edge/internal/sensor/gpio"
 	"edge/internal/sensor/sim"
@@ -441,56 +442,57 @@ func (b *progressBar) finish() {
 	}
 }
 
-// forwardFlags turns the named flags that were set into arguments for
-// another command's flag set.
-func forwardFlags(fs *flag.FlagSet, names ...string) []string {
-	var out []string
-	fs.Visit(func(f *flag.Flag) {
-		for _, n := range names {
-			if f.Name == n {
-				out = append(out, "--"+n+"="+f.Value.String())
+// station opens a login station on the resolved sensor: the port found
+// once (or given), reopened after an unplug, the GPIO lines, one extractor
+// and one store for every capture of the command.
+func (r resolved) station(ctx context.Context, e env, inf inferFlags, st *biometric.Store, decisionOnly bool) (*login.Station, func(), error) {
+	path := r.port
+	if path == "" {
+		pr, probes, err := sensor.Find(ctx, nil, r.baud, r.opts)
+		if err != nil {
+			for _, p := range probes {
+				fmt.Fprintf(e.stderr, "  %s: %v\n", p.Candidate, p.Err)
 			}
+			return nil, nil, fmt.Errorf("%w (give -port)", err)
 		}
-	})
-	return out
-}
-
-// capturePrints takes n prints into a private temporary folder, asking for
-// the finger to be lifted and placed again between them.
-func capturePrints(ctx context.Context, e env, r resolved, n int) (string, []string, error) {
-	dir, err := os.MkdirTemp("", "edge-sensor-")
+		path = pr.Path
+		fmt.Fprintf(e.stderr, "sensor found on %s\n", pr.Candidate)
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var lines login.Lines
+	if l, err := gpio.Open(r.gpio, log); err != nil {
+		log.Warn("sensor: going on without GPIO", "err", err)
+	} else if l != nil {
+		lines = l
+	}
+	x, err := inf.open(ctx, e)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	var paths []string
-	for i := range n {
-		if i > 0 {
-			fmt.Fprintf(e.stderr, "lift the finger, then place it again (%d of %d)\n", i+1, n)
-			t := time.NewTimer(2 * time.Second)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				os.RemoveAll(dir)
-				return "", nil, ctx.Err()
-			case <-t.C:
-			}
-		}
-		p := filepath.Join(dir, fmt.Sprintf("print%d.png", i+1))
-		if err := captureTo(ctx, e, r, p); err != nil {
-			os.RemoveAll(dir)
-			return "", nil, err
-		}
-		paths = append(paths, p)
+	bar := newProgressBar(e.stderr)
+	s, err := login.Open(login.Options{
+		Open:         func() (sensor.PortCloser, error) { return sensor.OpenSerial(path, r.baud) },
+		Sensor:       &r.opts,
+		Lines:        lines,
+		Extractor:    x,
+		Store:        st,
+		Logger:       log,
+		Progress:     bar.update,
+		DecisionOnly: decisionOnly,
+	})
+	if err != nil {
+		x.Close()
+		return nil, nil, err
 	}
-	return dir, paths, nil
+	return s, func() { bar.finish(); s.Close(); x.Close() }, nil
 }
 
 func runSensorEnroll(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "sensor enroll")
 	sf := addSensorFlags(fs)
-	fs.String("id", "", "clinician id")
-	fs.String("store", "", "template store folder")
-	fs.Bool("replace", false, "replace the clinician's existing template")
+	id := fs.String("id", "", "clinician id")
+	store := fs.String("store", "", "template store folder")
+	replace := fs.Bool("replace", false, "replace the clinician's existing template")
 	inf := addInferFlags(fs)
 	n := fs.Int("prints", 3, "prints to take")
 	if err := parseFlags(fs, args); err != nil {
@@ -509,22 +511,58 @@ func runSensorEnroll(ctx context.Context, e env, args []string) error {
 	if *n < minutiae.MinImpressions || *n > biometric.MaxPrints {
 		return fmt.Errorf("%w: -prints %d, want %d to %d", errUsage, *n, minutiae.MinImpressions, biometric.MaxPrints)
 	}
-	cctx, cancel := context.WithTimeout(ctx, *sf.timeout*time.Duration(*n))
-	defer cancel()
-	dir, paths, err := capturePrints(cctx, e, r, *n)
+	if err := biometric.ValidateID(*id); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	st, err := biometric.CreateStore(*store)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	return runEnroll(ctx, e, append(forwardFlags(fs, "id", "store", "replace", "model", "ort-lib", "ep", "board"), paths...))
+	if has, err := st.Has(*id); err != nil {
+		return err
+	} else if has && !*replace {
+		return fmt.Errorf("%w: %q (use --replace to enroll again)", biometric.ErrExists, *id)
+	}
+	cctx, cancel := context.WithTimeout(ctx, *sf.timeout*time.Duration(*n))
+	defer cancel()
+	s, done, err := r.station(cctx, e, inf, st, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintln(e.stderr, "place a finger on the sensor")
+	_, scores, err := s.Enroll(cctx, *id, *n, *replace, func(ctx context.Context, i int) error {
+		fmt.Fprintf(e.stderr, "lift the finger, then place it again (%d of %d)\n", i+1, *n)
+		t := time.NewTimer(2 * time.Second)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	cal, err := st.Calibration(s.Model())
+	if err != nil {
+		return err
+	}
+	parts := make([]string, len(scores))
+	for i, sc := range scores {
+		parts[i] = fmt.Sprintf("%.6f", sc)
+	}
+	fmt.Fprintf(e.stdout, "enrolled %s from %d prints (each against the others: %s; threshold %.6f)\n", *id, *n, strings.Join(parts, " "), cal.Threshold)
+	return nil
 }
 
 func runSensorLogin(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "sensor login")
 	sf := addSensorFlags(fs)
 	id := fs.String("id", "", "clinician id to verify (default: identify among all enrolled)")
-	fs.String("store", "", "template store folder")
-	fs.Bool("json", false, "answer in JSON")
+	store := fs.String("store", "", "template store folder")
+	asJSON := fs.Bool("json", false, "answer in JSON")
 	inf := addInferFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -539,16 +577,60 @@ func runSensorLogin(ctx context.Context, e env, args []string) error {
 	if err := inf.checkBoard(); err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, *sf.timeout)
-	defer cancel()
-	dir, paths, err := capturePrints(cctx, e, r, 1)
+	st, err := biometric.OpenStore(*store)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	fwd := append(forwardFlags(fs, "id", "store", "json", "model", "ort-lib", "ep", "board"), paths...)
 	if *id != "" {
-		return runVerify(ctx, e, fwd)
+		// An unknown clinician is refused before anyone touches the sensor.
+		if _, err := st.Load(*id); err != nil {
+			return err
+		}
+	} else if ids, err := st.IDs(); err != nil {
+		return err
+	} else if len(ids) == 0 {
+		return fmt.Errorf("store %s holds no templates: enroll a clinician first", *store)
 	}
-	return runIdentify(ctx, e, fwd)
+	cctx, cancel := context.WithTimeout(ctx, *sf.timeout)
+	defer cancel()
+	s, done, err := r.station(cctx, e, inf, st, true)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintln(e.stderr, "place a finger on the sensor")
+	var res *login.Result
+	if *id != "" {
+		res, err = s.Verify(cctx, *id)
+	} else {
+		res, err = s.Identify(cctx)
+	}
+	if err != nil {
+		return err
+	}
+	d := res.Decision
+	if *id != "" {
+		if *asJSON {
+			if err := printJSON(e.stdout, d); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(e.stdout, "%s %s score %.6f threshold %.6f\n", decisionWord(d.Match), d.ID, d.Score, d.Threshold)
+		}
+	} else {
+		a := identifyAnswer{Match: d.Match, ID: d.ID, Score: d.Score, Threshold: d.Threshold, Candidates: res.Candidates}
+		if *asJSON {
+			if err := printJSON(e.stdout, a); err != nil {
+				return err
+			}
+		} else if a.Match {
+			fmt.Fprintf(e.stdout, "match %s score %.6f threshold %.6f\n", a.ID, a.Score, a.Threshold)
+		} else {
+			fmt.Fprintf(e.stdout, "no match: best score %.6f is below threshold %.6f (%d enrolled)\n", a.Score, a.Threshold, a.Candidates)
+		}
+	}
+	if !d.Match {
+		return errNoMatch
+	}
+	return nil
 }
