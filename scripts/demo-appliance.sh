@@ -10,7 +10,7 @@
 # Needs bin/edge, models/resnet152-int8.onnx and ONNX Runtime (make build,
 # make model, make ort: `make demo` makes them first), dcmtk, jq and curl
 # (scripts/install-deps.sh). Ports: EDGE_DEMO_PORT_BASE (default 18440) and
-# the four after it.
+# the four after it. EDGE_DEMO_DATA replaces ../shared/data.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,7 +51,9 @@ wait_for() {
 }
 health() { curl -fsS "http://127.0.0.1:$status_port/healthz"; }
 
-shared=$root/../shared/data
+# EDGE_DEMO_DATA stands in for ../shared/data (a folder that does not exist
+# shows what a fresh machine does).
+shared=${EDGE_DEMO_DATA:-$root/../shared/data}
 if [ -d "$shared/medical" ]; then
 	images=$shared/medical
 	echo "demo-appliance: images from $images"
@@ -66,7 +68,7 @@ if [ -f "$shared/fingerprints/multi-impression/1_1.png" ]; then
 	echo "demo-appliance: clinician's print $print"
 else
 	for f in 1 2 3 4; do
-		for i in 1 2 3; do "$edge" synth-print --out "$out/cal/${f}_$i.png" --seed $((f * 85 + i)); done
+		for i in 1 2 3 4 5; do "$edge" synth-print --out "$out/cal/${f}_$i.png" --seed $((f * 85 + i)) >/dev/null; done
 	done
 	print=$out/cal/1_1.png
 	echo "demo-appliance: no real prints here; a SYNTHETIC fingerprint drawn by edge synth-print"
@@ -140,7 +142,9 @@ for img in "$images"/*.dcm; do
 	[ -f "$img" ] || continue
 	if storescu -aec EDGE -aet DEMO 127.0.0.1 "$dicom_port" "$img" >"$out/storescu.last" 2>&1; then
 		n=$((n + 1))
-		basename "$img" >>"$out/sent.txt"
+		# name and SOP Instance UID: the table finds each image by its UID.
+		uid=$(dcmdump +P 0008,0018 -s "$img" 2>/dev/null | sed -n 's/.*\[\(.*\)\].*/\1/p' | head -n 1)
+		printf '%s %s\n' "$(basename "$img")" "$uid" >>"$out/sent.txt"
 		echo "  sent $(basename "$img")"
 	else
 		echo "  $(basename "$img"): not sent: $(grep -m1 '^W:\|^E:' "$out/storescu.last" || echo "storescu failed")"
@@ -148,11 +152,13 @@ for img in "$images"/*.dcm; do
 	cat "$out/storescu.last" >>"$out/storescu.log"
 done
 audit=$out/device/state/audit.jsonl
-queued() { [ "$(jq -s '[.[] | select(.event == "protected" or .event == "released")] | length' "$audit")" -ge "$n" ]; }
-drained() { queued && health | jq -e '.outbox_depth == 0' >/dev/null; }
+# A stored C-STORE is in the outbox or the pending folder (or was the same
+# object again): once both are empty, everything sent is at the hub.
+drained() { health | jq -e '.outbox_depth == 0 and .pending == 0' >/dev/null; }
 wait_for "every image at the hub" 600 drained
 if [ -n "$pacs" ]; then
-	inpacs() { [ "$(curl -fsS "$pacs/instances" | jq length)" -ge "$n" ]; }
+	stored=$(jq -s '[.[] | select(.event == "protected" or .event == "released")] | length' "$audit")
+	inpacs() { [ "$(curl -fsS "$pacs/instances" | jq length)" -ge "$stored" ]; }
 	wait_for "every image in Orthanc" 120 inpacs
 fi
 
@@ -163,15 +169,14 @@ wait "$hub_pid" 2>/dev/null || true
 start_hub
 echo
 printf '%-38s %-9s %8s %6s %6s %11s %11s %-8s %s\n' image clinician "PSNR dB" BER NC "bytes in" "bytes out" restored PACS
-# Images went one association each, in order, with the clinician logged in:
-# the n-th protected image is the n-th file sent.
+# Each image is found by its SOP Instance UID; a file that is the same
+# object as one sent before (same UID and data set) made no second envelope.
 jq -rn --slurpfile dev "$audit" --slurpfile hub "$out/hub-audit.json" --rawfile sent "$out/sent.txt" '
 	($hub[0] | map({(.envelope_id): .}) | add // {}) as $h
-	| ($sent | split("\n") | map(select(. != ""))) as $names
-	| [$dev[] | select(.event == "protected" or .event == "released")] | to_entries[]
-	| .key as $i | .value
+	| ($sent | split("\n") | map(select(. != "") | split(" ")) | reverse | map({(.[1]): .[0]}) | add // {}) as $names
+	| $dev[] | select(.event == "protected" or .event == "released")
 	| ($h[.envelope] // {}) as $r
-	| [($names[$i] // .source), .clinician, (.psnr_db * 100 | round / 100), ($r.ber // "-"), ($r.nc // "-"),
+	| [($names[.sop_instance_uid // ""] // .source), .clinician, (.psnr_db * 100 | round / 100), ($r.ber // "-"), ($r.nc // "-"),
 	   .original_bytes, .envelope_bytes,
 	   (if $r.outcome == "stored" then "exact" else ($r.outcome // "not yet") end),
 	   ($r.forward // "-")] | @tsv' |
@@ -179,7 +184,7 @@ jq -rn --slurpfile dev "$audit" --slurpfile hub "$out/hub-audit.json" --rawfile 
 		printf '%-38s %-9s %8s %6s %6s %11s %11s %-8s %s\n' "$src" "$who" "$psnr" "$ber" "$nc" "$inb" "$outb" "$restored" "$fwd"
 	done
 echo
-echo "demo-appliance: $n images sent; \"exact\" means the hub restored pixels whose SHA-256 is the sealed original's"
+echo "demo-appliance: $n files sent, $(jq -s '[.[] | select(.event == "protected" or .event == "released")] | length' "$audit") images protected; \"exact\" means the hub restored pixels whose SHA-256 is the sealed original's"
 echo "demo-appliance: logs, audit records and the hub's store are in $out"
 if [ "${DEMO_EXIT:-0}" = 1 ]; then
 	exit 0

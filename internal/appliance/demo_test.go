@@ -51,7 +51,7 @@ func TestDemoScript(t *testing.T) {
 			t.Errorf("demo row %q", l)
 		}
 	}
-	if rows == 0 || !strings.Contains(string(out), "images sent") {
+	if rows == 0 || !strings.Contains(string(out), "files sent") {
 		t.Fatalf("no table in the demo's output:\n%s", out)
 	}
 	t.Logf("%d images in the demo's table", rows)
