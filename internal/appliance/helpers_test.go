@@ -19,6 +19,7 @@ import (
 
 	"edge/internal/appliance"
 	"edge/internal/biometric"
+	"edge/internal/biometric/minutiae"
 	"edge/internal/hub"
 	"edge/internal/infer/prep"
 	"edge/internal/sensor"
@@ -106,19 +107,26 @@ func enroll(t *testing.T, dir, id string, print image.Image) {
 		cohort = append(cohort, v)
 	}
 	m := x.ModelHash()
-	cal := &biometric.Calibration{Threshold: 0.8, Rule: "test", Model: hex.EncodeToString(m[:])}
+	// Synthetic prints score about 1 against themselves and under 0.08
+	// against other seeds with the minutiae matcher.
+	cal := &biometric.Calibration{Threshold: 0.8, MinutiaeThreshold: 0.3, Rule: "test", Model: hex.EncodeToString(m[:])}
 	if err := cal.FitStandardisation(cohort); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SaveCalibration(cal); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := x.Features(ctx, asCaptured(print))
-	tmpl, _, err := biometric.Enroll(m, [][]float32{v, v, v}, cal)
+	captured := asCaptured(print)
+	v, _ := x.Features(ctx, captured)
+	tmpl, err := biometric.NewTemplate(m, [][]float32{v, v, v})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Save(id, tmpl, false); err != nil {
+	mt, err := biometric.ExtractPrint(captured, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SavePrints(id, tmpl, []*minutiae.Template{mt, mt, mt}, false); err != nil {
 		t.Fatal(err)
 	}
 }

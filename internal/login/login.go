@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"edge/internal/biometric"
+	"edge/internal/biometric/minutiae"
 	"edge/internal/sensor"
 )
 
@@ -56,6 +57,16 @@ type Options struct {
 	// reports the decision (edge sensor login), whose model may give fewer
 	// features than an Identity's key material needs.
 	DecisionOnly bool
+	// DPI is the sensor's scan resolution, which the minutiae matcher
+	// needs; 0 means 500, the R30x family's.
+	DPI int
+}
+
+func (o *Options) dpi() int {
+	if o.DPI <= 0 {
+		return 500
+	}
+	return o.DPI
 }
 
 // SensorState is what the status page says of the module.
@@ -279,8 +290,8 @@ func (s *Station) EnrollPrints(ctx context.Context, id string, prints []image.Im
 	if err := biometric.ValidateID(id); err != nil {
 		return nil, nil, fmt.Errorf("login: %w", err)
 	}
-	if len(prints) < biometric.MinPrints || len(prints) > biometric.MaxPrints {
-		return nil, nil, fmt.Errorf("login: enrollment takes %d..%d prints, got %d", biometric.MinPrints, biometric.MaxPrints, len(prints))
+	if len(prints) < minutiae.MinImpressions || len(prints) > biometric.MaxPrints {
+		return nil, nil, fmt.Errorf("login: enrollment takes %d..%d prints, got %d", minutiae.MinImpressions, biometric.MaxPrints, len(prints))
 	}
 	st := s.opts.Store
 	if has, err := st.Has(id); err != nil {
@@ -299,11 +310,23 @@ func (s *Station) EnrollPrints(ctx context.Context, id string, prints []image.Im
 			return nil, nil, err
 		}
 	}
-	t, scores, err := biometric.Enroll(model, vectors, cal)
+	// The minutiae matcher decides logins and checks that the prints agree;
+	// the ResNet152 features stay the source of the key and the template.
+	mts := make([]*minutiae.Template, len(prints))
+	for i, p := range prints {
+		if mts[i], err = biometric.ExtractPrint(p, s.opts.dpi()); err != nil {
+			return nil, nil, fmt.Errorf("login: enroll %q, print %d: %w", id, i+1, err)
+		}
+	}
+	scores, err := biometric.EnrollPrints(mts, cal)
 	if err != nil {
 		return nil, nil, fmt.Errorf("login: enroll %q: %w", id, err)
 	}
-	if err := st.Save(id, t, replace); err != nil {
+	t, err := biometric.NewTemplate(model, vectors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("login: enroll %q: %w", id, err)
+	}
+	if err := st.SavePrints(id, t, mts, replace); err != nil {
 		return nil, nil, err
 	}
 	return t, scores, nil
@@ -313,8 +336,8 @@ func (s *Station) EnrollPrints(ctx context.Context, id string, prints []image.Im
 // so the caller can ask for the finger to be lifted and placed again, and
 // enrolls them.
 func (s *Station) Enroll(ctx context.Context, id string, n int, replace bool, between func(ctx context.Context, i int) error) (*biometric.Template, []float64, error) {
-	if n < biometric.MinPrints || n > biometric.MaxPrints {
-		return nil, nil, fmt.Errorf("login: enrollment takes %d..%d prints, got %d", biometric.MinPrints, biometric.MaxPrints, n)
+	if n < minutiae.MinImpressions || n > biometric.MaxPrints {
+		return nil, nil, fmt.Errorf("login: enrollment takes %d..%d prints, got %d", minutiae.MinImpressions, biometric.MaxPrints, n)
 	}
 	if err := biometric.ValidateID(id); err != nil {
 		return nil, nil, fmt.Errorf("login: %w", err)
@@ -350,33 +373,36 @@ type Result struct {
 	Capture, Features time.Duration
 }
 
-// VerifyPrint checks a print in memory against clinician id's template.
+// VerifyPrint checks a print in memory against clinician id's enrolled
+// prints with the minutiae matcher; on a match the print's features make
+// the session's Identity.
 func (s *Station) VerifyPrint(ctx context.Context, id string, print image.Image) (*Result, error) {
-	st := s.opts.Store
-	t0 := time.Now()
-	v, err := s.Features(ctx, print)
+	st, model := s.opts.Store, s.Model()
+	r := &Result{Candidates: 1}
+	if s.opts.DecisionOnly {
+		d, err := st.MatchPrint(id, print, s.opts.dpi(), model)
+		if err != nil {
+			return nil, fmt.Errorf("login: verify %q: %w", id, err)
+		}
+		r.Decision = d
+		return r, nil
+	}
+	v, took, err := s.probe(ctx, print)
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Features: time.Since(t0), Candidates: 1}
-	t, err := st.Load(id)
+	r.Features = took
+	d, ident, err := st.VerifyPrint(id, print, s.opts.dpi(), model, v)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("login: verify %q: %w", id, err)
 	}
-	model := s.Model()
-	cal, err := st.Calibration(model)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.decide(r, id, t, model, cal, v); err != nil {
-		return nil, err
-	}
+	r.Decision, r.Identity = d, ident
 	return r, nil
 }
 
 // IdentifyPrint finds the enrolled clinician a print in memory belongs to.
 func (s *Station) IdentifyPrint(ctx context.Context, print image.Image) (*Result, error) {
-	st := s.opts.Store
+	st, model := s.opts.Store, s.Model()
 	ids, err := st.IDs()
 	if err != nil {
 		return nil, err
@@ -384,62 +410,37 @@ func (s *Station) IdentifyPrint(ctx context.Context, print image.Image) (*Result
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%w in %s", ErrNoStore, st.Dir())
 	}
-	all := make([]biometric.Enrolled, len(ids))
-	for i, id := range ids {
-		t, err := st.Load(id)
+	r := &Result{}
+	if s.opts.DecisionOnly {
+		d, n, err := st.FindPrint(ctx, print, s.opts.dpi(), model)
+		if err != nil {
+			return nil, fmt.Errorf("login: identify: %w", err)
+		}
+		r.Decision, r.Candidates = d, n
+	} else {
+		v, took, err := s.probe(ctx, print)
 		if err != nil {
 			return nil, err
 		}
-		all[i] = biometric.Enrolled{ID: id, Template: t}
+		r.Features = took
+		d, ident, n, err := st.IdentifyPrint(ctx, print, s.opts.dpi(), model, v)
+		if err != nil {
+			return nil, fmt.Errorf("login: identify: %w", err)
+		}
+		r.Decision, r.Identity, r.Candidates = d, ident, n
 	}
-	model := s.Model()
-	cal, err := st.Calibration(model)
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	v, err := s.Features(ctx, print)
-	if err != nil {
-		return nil, err
-	}
-	r := &Result{Features: time.Since(t0), Candidates: len(all)}
-	best, _, err := biometric.Identify(ctx, all, model, cal, v)
-	if err != nil {
-		return nil, fmt.Errorf("login: identify: %w", err)
-	}
-	r.Decision = best
-	if !best.Match {
+	if !r.Decision.Match {
 		// The nearest clinician is no one's business at a failed login.
 		r.Decision.ID = ""
-		return r, nil
-	}
-	for _, e := range all {
-		if e.ID == best.ID {
-			if err := s.decide(r, e.ID, e.Template, model, cal, v); err != nil {
-				return nil, err
-			}
-		}
 	}
 	return r, nil
 }
 
-// decide scores probe v against clinician id's template and, on a match,
-// makes their Identity unless only the decision was asked for.
-func (s *Station) decide(r *Result, id string, t *biometric.Template, model [32]byte, cal *biometric.Calibration, v []float32) error {
-	if s.opts.DecisionOnly {
-		d, err := biometric.Verify(id, t, model, cal, v)
-		if err != nil {
-			return fmt.Errorf("login: verify %q: %w", id, err)
-		}
-		r.Decision = d
-		return nil
-	}
-	d, ident, err := biometric.LoginTemplate(id, t, model, cal, v)
-	if err != nil {
-		return fmt.Errorf("login: %q: %w", id, err)
-	}
-	r.Decision, r.Identity = d, ident
-	return nil
+// probe is the print's features and how long the model took.
+func (s *Station) probe(ctx context.Context, print image.Image) ([]float32, time.Duration, error) {
+	t0 := time.Now()
+	v, err := s.Features(ctx, print)
+	return v, time.Since(t0), err
 }
 
 // Verify captures a print and checks it against clinician id.
