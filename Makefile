@@ -82,8 +82,12 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The pipeline on each sample, then the whole appliance (edge run with the
+# sensor simulator, a hub on loopback, Orthanc, storescu); DEMO_EXIT=1 ends it
+# at the end instead of leaving the status page up.
 demo: deps ort build samples model
 	@sh scripts/demo.sh
+	@sh scripts/demo-appliance.sh
 
 clean:
 	rm -rf $(BIN) out

@@ -5,7 +5,8 @@
 # PACS where installed), edge run with the embedded default config below,
 # dcmtk's storescu sending the sample DICOMs, and a table per image. The
 # status page stays up until Ctrl-C; DEMO_EXIT=1 ends the demo after the
-# table instead.
+# table instead, and so does a run with no terminal to press Ctrl-C in (a
+# script, CI).
 #
 # Needs bin/edge, models/resnet152-int8.onnx and ONNX Runtime (make build,
 # make model, make ort: `make demo` makes them first), dcmtk, jq and curl
@@ -186,7 +187,7 @@ jq -rn --slurpfile dev "$audit" --slurpfile hub "$out/hub-audit.json" --rawfile 
 echo
 echo "demo-appliance: $n files sent, $(jq -s '[.[] | select(.event == "protected" or .event == "released")] | length' "$audit") images protected; \"exact\" means the hub restored pixels whose SHA-256 is the sealed original's"
 echo "demo-appliance: logs, audit records and the hub's store are in $out"
-if [ "${DEMO_EXIT:-0}" = 1 ]; then
+if [ "${DEMO_EXIT:-0}" = 1 ] || [ ! -t 0 ]; then
 	exit 0
 fi
 echo "demo-appliance: status page on http://127.0.0.1:$status_port/ until Ctrl-C"
