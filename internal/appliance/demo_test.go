@@ -3,8 +3,10 @@ package appliance_test
 import (
 	"context"
 	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ func TestDemoScript(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join(root, "scripts", "demo-appliance.sh"))
-	cmd.Env = append(os.Environ(), "DEMO_EXIT=1", "EDGE_DEMO_PORT_BASE=18540")
+	cmd.Env = append(os.Environ(), "DEMO_EXIT=1", "EDGE_DEMO_PORT_BASE="+strconv.Itoa(freePorts(t, 5)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
@@ -55,4 +57,36 @@ func TestDemoScript(t *testing.T) {
 		t.Fatalf("no table in the demo's output:\n%s", out)
 	}
 	t.Logf("%d images in the demo's table", rows)
+}
+
+// freePorts finds n consecutive loopback ports nothing listens on, so the
+// demo's hub, status page, DICOM listener and Orthanc can run beside
+// another run of the same test.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := l.Addr().(*net.TCPAddr).Port
+		ls := []net.Listener{l}
+		ok := base+n-1 <= 65535
+		for p := base + 1; ok && p < base+n; p++ {
+			o, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, o)
+		}
+		for _, o := range ls {
+			o.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free loopback ports", n)
+	return 0
 }
