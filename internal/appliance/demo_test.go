@@ -2,8 +2,8 @@ package appliance_test
 
 import (
 	"context"
-	"os"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
