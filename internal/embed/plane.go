@@ -2,10 +2,9 @@ package embed
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"edge/internal/medimg"
+	"edge/internal/par"
 )
 
 // geom is the layout of Pix: frame, row, column, channel. Every channel of
@@ -244,7 +243,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	off := ringOffsets(g.c, g.w*g.c)
 	c, r := g.c, g.w*g.c
 	bands := (g.h + bandRows - 1) / bandRows
-	parallel(planes*bands, workers, func(w, job int) {
+	par.Run(planes*bands, workers, func(w, job int) {
 		wk := &sc.work[w]
 		f, y0 := job/bands, job%bands*bandRows
 		for y := y0; y < min(y0+bandRows, g.h); y++ {
@@ -297,7 +296,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 	if keep {
 		sc.got = resize(sc.got, len(keyed))
 	}
-	parallel(workers, workers, func(_, w int) {
+	par.Run(workers, workers, func(_, w int) {
 		cnt := sc.work[w].count
 		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
 			i := keyed[j]
@@ -322,7 +321,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		}
 	}
 	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n), hist: h}
-	parallel(workers, workers, func(_, w int) {
+	par.Run(workers, workers, func(_, w int) {
 		cnt := sc.work[w].count
 		for j := w * share; j < min((w+1)*share, len(keyed)); j++ {
 			i := keyed[j]
@@ -349,32 +348,6 @@ const keepGathered = 1 << 21
 
 // maxOrderWorkers bounds order's goroutines (each keeps 0.5 MiB of counts).
 const maxOrderWorkers = 8
-
-// parallel runs job(worker, j) for j in [0, n) on at most workers
-// goroutines; worker names the caller's per-goroutine state.
-func parallel(n, workers int, job func(worker, j int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for j := range n {
-			job(0, j)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= n {
-					return
-				}
-				job(w, j)
-			}
-		})
-	}
-	wg.Wait()
-}
 
 // rank is sample i's index in the colour's raster order, or −1 when i is of
 // the other colour.

@@ -4,10 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"edge/internal/medimg"
+	"edge/internal/par"
 )
 
 // stripePixels sets the stripe height of version 2 streams: the fewest rows
@@ -120,32 +119,6 @@ func stripes(g *medimg.Image, out []stripe) []stripe {
 	return out
 }
 
-// parallel runs job(worker, j) for j in [0, n) on at most workers
-// goroutines; worker identifies the caller's per-goroutine state.
-func parallel(n, workers int, job func(worker, j int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for j := range n {
-			job(0, j)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= n {
-					return
-				}
-				job(w, j)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 func workerCount(override int) int {
 	if override > 0 {
 		return override
@@ -203,7 +176,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 	}
 	e.outs = e.outs[:len(ss)]
 	w, ch := im.Width, im.Channels
-	parallel(len(ss), workers, func(wk, j int) {
+	par.Run(len(ss), workers, func(wk, j int) {
 		pc, st := e.coders[wk], ss[j]
 		rows := st.y1 - st.y0
 		start := ((st.frame*im.Height + st.y0) * w) * ch
@@ -353,7 +326,7 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 	}
 	errs := make([]error, len(ss))
 	w, ch := im.Width, im.Channels
-	parallel(len(ss), workers, func(wk, j int) {
+	par.Run(len(ss), workers, func(wk, j int) {
 		pd, st := d.stripes[wk], ss[j]
 		pd.br.reset(c.b[offs[j]:offs[j+1]])
 		pd.base = d.base + int64(offs[j])
