@@ -70,16 +70,16 @@ func TestKill9(t *testing.T) {
 		"status":   map[string]any{"listen": "127.0.0.1:0"},
 		"log":      map[string]any{"level": "warn"},
 	})
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var child *exec.Cmd
 	var logs syncBuffer
 	start := func() string {
 		t.Helper()
 		os.Remove(cfgPath + ".addrs")
-		child = exec.Command(self, "-test.run=^TestApplianceChild$")
+		c, err := testenv.SelfCommand("-test.run=^TestApplianceChild$")
+		if err != nil {
+			t.Fatal(err)
+		}
+		child = c
 		child.Env = append(os.Environ(), childEnv+"="+cfgPath)
 		child.Stderr = &logs
 		if err := child.Start(); err != nil {
@@ -97,7 +97,7 @@ func TestKill9(t *testing.T) {
 		child.Wait()
 	}
 	defer func() {
-		if child != nil && child.ProcessState == nil {
+		if child != nil && child.Process != nil && child.ProcessState == nil {
 			kill()
 		}
 		if t.Failed() {

@@ -253,7 +253,10 @@ func freePort(t testing.TB) int {
 func (e *e2e) child(role string, extra ...string) (*exec.Cmd, chan error) {
 	e.t.Helper()
 	e.children++
-	cmd := exec.Command(os.Args[0], "-test.run=^TestE2EChild$")
+	cmd, err := testenv.SelfCommand("-test.run=^TestE2EChild$")
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	cmd.Env = append(os.Environ(), roleEnv+"="+role)
 	cmd.Env = append(cmd.Env, extra...)
 	logf, err := os.Create(filepath.Join(e.logs, fmt.Sprintf("%03d-%s.log", e.children, role)))

@@ -116,3 +116,28 @@ func TestLookup(t *testing.T) {
 		t.Errorf("EDGE_DATA wrong: %s, want a failure", how)
 	}
 }
+
+// TestSelfCommand: the child is this binary, directly or behind the
+// emulator named by EDGE_TEST_EXEC.
+func TestSelfCommand(t *testing.T) {
+	t.Setenv(EnvExec, "")
+	c, err := SelfCommand("-test.run=^$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", c.Args, err, out)
+	}
+	self, _ := os.Executable()
+	t.Setenv(EnvExec, "/usr/bin/env")
+	c, err = SelfCommand("-test.run=^$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Args) != 3 || c.Args[0] != "/usr/bin/env" || c.Args[1] != self || c.Args[2] != "-test.run=^$" {
+		t.Fatalf("args %q", c.Args)
+	}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", c.Args, err, out)
+	}
+}

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"edge/internal/testenv"
 	"edge/internal/uplink"
 	"edge/internal/uplink/uplinktest"
 )
@@ -107,7 +107,10 @@ func TestKill9(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	kills, sawFull := 0, false
 	for round := 0; round < 30; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v=false")
+		cmd, err := testenv.SelfCommand("-test.run=^TestCrashChild$", "-test.v=false")
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -124,11 +127,25 @@ func TestKill9(t *testing.T) {
 			}
 			close(lines)
 		}()
+		// The kill lands at a random moment after the child has started
+		// working: under an emulator starting takes longer than the window.
+		var got []string
+		select {
+		case l, ok := <-lines:
+			if ok {
+				got = append(got, l)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the child said nothing for 2 minutes")
+		}
 		time.Sleep(time.Duration(20+r.IntN(300)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		for l := range lines {
+			got = append(got, l)
+		}
+		for _, l := range got {
 			f := strings.Fields(l)
 			switch f[0] {
 			case "E":
