@@ -9,7 +9,9 @@
 #     Excluded, because they load ONNX Runtime: internal/infer (its arm64 run
 #     is scripts/qemu-infer-test.sh, which needs an ARM /proc/cpuinfo; no
 #     ARMv7 library exists) and cmd/edge (its CLI tests infer, and it builds
-#     only with cgo).
+#     only with cgo). internal/appliance runs with -test.short under
+#     emulation: its crash, demo and end-to-end tests orchestrate real
+#     processes for minutes each, and make test runs them natively.
 #  2. The release tarballs' own binaries: the arm64 and ARMv7 ones seal
 #     envelopes that the amd64 one opens, and the reverse, with exact restore.
 #  3. The tarballs against their profiles (board/pack's TestDistTarballs),
