@@ -31,6 +31,9 @@ import (
 // shows it all and its logout button ends the session; SIGTERM (ctx) stops
 // it cleanly.
 func TestAppliance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end with storescu, a hub, the simulator and the watch folder")
+	}
 	data := testenv.Path(t, "medical")
 	storescu := testenv.Tool(t, "storescu", "dcmtk")
 	work := t.TempDir()

@@ -483,6 +483,10 @@ func TestEndToEndKilled(t *testing.T) {
 	e := newE2E(t, c)
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	t.Logf("seed-free run; kills at random moments")
+	// A slow link (about 22 s for the corpus at best) keeps the outbox from
+	// draining before the ten sender and three hub kills have landed, on
+	// however fast a machine.
+	e.proxy.RateBits = 800_000
 	e.proxy.CutEvery(2*time.Second, 4*time.Second, func(n int64) int64 { return rnd.Int64N(n) })
 	e.startHub()
 	senderKills, hubKills := 0, 0
