@@ -20,7 +20,8 @@
 # Under qemu the tests read a smaller sample set than natively: all prints,
 # and the medical images of at most 100 KB (the sweeps over all 14 take more
 # than ten minutes a package under emulation), except for packages whose
-# tests name particular large samples (internal/medimg), which get them all.
+# tests name particular large samples (internal/medimg, internal/appliance),
+# which get them all.
 # CROSS_DATA=full gives every package every sample; CROSS_PKGS (import
 # paths) limits step 1 to those packages.
 set -eu
@@ -63,7 +64,8 @@ for pkg in ${CROSS_PKGS:-$($GO list ./...)}; do
 	targets="arm64 arm"
 	[ -n "$golden" ] && targets="$targets 386"
 	pdata=$qdata
-	case $pkg in edge/internal/medimg) pdata= ;; esac
+	# medimg names particular large samples; the appliance's page test sends two.
+	case $pkg in edge/internal/medimg | edge/internal/appliance) pdata= ;; esac
 	for target in $targets; do
 		bin=$work/$(echo "$dir" | tr / _).$target.test
 		case $target in
