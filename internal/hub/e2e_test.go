@@ -473,6 +473,15 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("%d images, %d bytes up and %d down on the link", len(c.items), e.proxy.Up(), e.proxy.Down())
 }
 
+// bytes is the envelopes' total size.
+func (c *corpus) bytes() int64 {
+	var n int64
+	for _, it := range c.items {
+		n += int64(len(it.env))
+	}
+	return n
+}
+
 // TestEndToEndKilled is TestEndToEnd with the sender killed ten times and
 // the hub three, at random moments, over a link cut every few seconds.
 func TestEndToEndKilled(t *testing.T) {
@@ -483,38 +492,57 @@ func TestEndToEndKilled(t *testing.T) {
 	e := newE2E(t, c)
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	t.Logf("seed-free run; kills at random moments")
-	// A slow link (about 22 s for the corpus at best) keeps the outbox from
-	// draining before the ten sender and three hub kills have landed, on
-	// however fast a machine.
+	// A link of 800 kbit/s takes about 25 s for the full sample set, and a
+	// few for the small one emulated tests get. So that the ten sender kills
+	// land while envelopes are on the wire, however small the set or fast
+	// the machine, each comes after a random time or after a random part
+	// (0.3 to 1.2 sixteenths) of the envelope bytes went up, whichever is
+	// first: the ten end before three quarters of the bytes are through.
 	e.proxy.RateBits = 800_000
 	e.proxy.CutEvery(2*time.Second, 4*time.Second, func(n int64) int64 { return rnd.Int64N(n) })
+	step := c.bytes() / 16
 	e.startHub()
 	senderKills, hubKills := 0, 0
 	cmd, done := e.startSender(0)
 	deadline := time.Now().Add(8 * time.Minute)
+kills:
 	for {
 		if time.Now().After(deadline) {
 			t.Fatalf("not drained after %d sender and %d hub kills", senderKills, hubKills)
 		}
-		wait := time.Duration(200+rnd.IntN(1300)) * time.Millisecond
-		select {
-		case err := <-done:
-			var ee *exec.ExitError
-			if err == nil && senderKills >= 10 && hubKills >= 3 {
-				goto drained
+		timer := time.NewTimer(time.Duration(200+rnd.IntN(1300)) * time.Millisecond)
+		next := e.proxy.Up() + step*int64(3+rnd.IntN(10))/10
+		poll := time.NewTicker(20 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case err := <-done:
+				timer.Stop()
+				poll.Stop()
+				var ee *exec.ExitError
+				if err == nil && senderKills >= 10 && hubKills >= 3 {
+					goto drained
+				}
+				if err != nil && !errors.As(err, &ee) {
+					t.Fatal(err)
+				}
+				if err == nil && outboxEntries(t, e.outbox) == 0 {
+					t.Fatalf("drained after only %d sender and %d hub kills", senderKills, hubKills)
+				}
+				// Gave up on a dead hub: a device's service manager starts
+				// it again.
+				cmd, done = e.startSender(0)
+				continue kills
+			case <-poll.C:
+				if e.proxy.Up() < next {
+					continue
+				}
+			case <-timer.C:
 			}
-			if err != nil && !errors.As(err, &ee) {
-				t.Fatal(err)
-			}
-			// Drained before the kills were done, or gave up on a dead hub:
-			// a device's service manager starts it again.
-			cmd, done = e.startSender(0)
-			if err == nil && outboxEntries(t, e.outbox) == 0 {
-				t.Fatalf("drained after only %d sender and %d hub kills", senderKills, hubKills)
-			}
-			continue
-		case <-time.After(wait):
+			break wait
 		}
+		timer.Stop()
+		poll.Stop()
 		if senderKills < 10 {
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
