@@ -15,7 +15,8 @@
 #  2. The release tarballs' own binaries: the arm64 and ARMv7 ones seal
 #     envelopes that the amd64 one opens, and the reverse, with exact restore.
 #  3. The tarballs against their profiles (board/pack's TestDistTarballs),
-#     which must run, not skip.
+#     and each tarball's unit started from it with its example config
+#     (TestDistTarballsStart); both must run, not skip.
 #
 # Under qemu the tests read a smaller sample set than natively: all prints,
 # and the medical images of at most 100 KB (the sweeps over all 14 take more
@@ -86,7 +87,7 @@ for pkg in ${CROSS_PKGS:-$($GO list ./...)}; do
 		# (internal/testenv.SelfCommand).
 		if (cd "$dir" && if [ -n "$pdata" ]; then export EDGE_DATA="$pdata"; fi &&
 			export EDGE_TEST_EXEC="$emu" &&
-			$run -test.v -test.count=1 -test.timeout=30m $short -test.skip '^TestDistTarballs$' >"$log" 2>&1); then
+			$run -test.v -test.count=1 -test.timeout=30m $short -test.skip '^TestDistTarballs(Start)?$' >"$log" 2>&1); then
 			rc=0
 		else
 			rc=$?
@@ -184,12 +185,19 @@ for img in $images; do
 	done
 done
 
-# 3. The tarballs against their profiles.
+# 3. The tarballs against their profiles, and each one's unit started from
+# it as systemd would (arm64 and ARMv7 under qemu-user).
 if EDGE_DIST=$dist $GO test -count=1 -v -run '^TestDistTarballs$' ./board/pack >"$work/log" 2>&1 &&
-	grep -q '^--- PASS: TestDistTarballs' "$work/log"; then
+	grep -q '^--- PASS: TestDistTarballs ' "$work/log"; then
 	ok "every tarball holds its profile's library, providers, unit, model and config"
 else
 	bad "tarballs against their profiles"; cat "$work/log"
+fi
+if EDGE_DIST=$dist $GO test -count=1 -v -run '^TestDistTarballsStart$' ./board/pack >"$work/log" 2>&1 &&
+	grep -q '^--- PASS: TestDistTarballsStart ' "$work/log" && ! grep -q -- '--- SKIP' "$work/log"; then
+	ok "every tarball's unit starts its binary with its example config (READY=1, or status 78 without features)"
+else
+	bad "tarballs' units started from the tarballs"; cat "$work/log"
 fi
 
 if [ -s "$skips" ]; then

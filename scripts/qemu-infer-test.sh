@@ -11,7 +11,8 @@
 # under qemu-user that file is the host's x86 one, the library finds no ARM
 # cores and writes through a NULL pointer inside dlopen. Inside unshare -m a
 # bind mount puts an ARM-looking cpuinfo over /proc/cpuinfo for this process
-# tree only (needs root, as here and in CI).
+# tree only (needs root, as here and in CI); scripts/arm64-cpuinfo is that
+# file (two Neoverse N1 cores), shared with board/pack's tarball start test.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,25 +42,6 @@ export GOTMPDIR="${GOTMPDIR:-$root/.cache/go-tmp}"
 mkdir -p "$root/.cache" "$GOTMPDIR"
 work=$(mktemp -d "$root/.cache/qemu-infer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cat >"$work/cpuinfo" <<'CPU'
-processor	: 0
-BogoMIPS	: 50.00
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
-CPU implementer	: 0x41
-CPU architecture: 8
-CPU variant	: 0x3
-CPU part	: 0xd0c
-CPU revision	: 1
-
-processor	: 1
-BogoMIPS	: 50.00
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
-CPU implementer	: 0x41
-CPU architecture: 8
-CPU variant	: 0x3
-CPU part	: 0xd0c
-CPU revision	: 1
-CPU
 
 cd "$root/internal/infer"
 EDGE_XARCH_OUT=$work/amd64.f32 $GO test -count=1 -run '^TestCrossArchAgreement$' . >"$work/amd64.log" 2>&1 || { cat "$work/amd64.log"; exit 1; }
@@ -68,9 +50,9 @@ if grep -q SKIP "$work/amd64.log" || [ ! -s "$work/amd64.f32" ]; then
 	skip "the amd64 run skipped (see above)"
 fi
 CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc $GO test -c -o "$work/infer.arm64" .
-export EDGE_XARCH_REF="$work/amd64.f32" work
+export EDGE_XARCH_REF="$work/amd64.f32" work root
 unshare -m sh -c '
-	mount --bind "$work/cpuinfo" /proc/cpuinfo &&
+	mount --bind "$root/scripts/arm64-cpuinfo" /proc/cpuinfo &&
 	exec qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/infer.arm64" -test.run "^TestCrossArchAgreement\$" -test.v -test.count=1
 ' | tee "$work/arm64.log"
 if ! grep -q "^--- PASS: TestCrossArchAgreement" "$work/arm64.log"; then

@@ -237,6 +237,18 @@ func note(p *board.Profile, version string) []byte {
 	fmt.Fprintf(&b, "  tar -xzf %s -C /\n", TarballName(version, p.Name))
 	fmt.Fprintf(&b, "  cp -n %s %s    # first install only; edit it for this site\n", ConfigExample(p), p.Install.Config)
 	fmt.Fprintf(&b, "  systemctl daemon-reload\n\n")
+	if p.ORTLibrary != "" {
+		keys := path.Join(p.Install.State, "keys")
+		fmt.Fprintf(&b, "Set up the site, as root (the daemon runs as edge, which must own its state):\n\n")
+		fmt.Fprintf(&b, "  %s keys init --device %s --hub-pub hub.pub    # hub.pub from the hub's edge hub init\n", p.Install.Binary, keys)
+		fmt.Fprintf(&b, "  %s sensor enroll --board %s --store %s --id CLINICIAN    # each clinician, at the sensor\n",
+			p.Install.Binary, p.Install.Profile, path.Join(p.Install.State, "templates"))
+		fmt.Fprintf(&b, "  chown -R edge:edge %s\n", p.Install.State)
+		fmt.Fprintf(&b, "  # on the hub: edge hub trust --dir HUBDIR %s/device.pub\n", keys)
+		fmt.Fprintf(&b, "  # in %s: \"uplink\": {\"hub\": \"https://HUB:8443\", \"pin\": \"PIN\"} (the pin edge hub init printed),\n", p.Install.Config)
+		fmt.Fprintf(&b, "  # and the modality's AE title and allowed callers (internal/appliance/doc.go lists every key)\n")
+		fmt.Fprintf(&b, "  systemctl enable --now %s\n\n", path.Base(p.Install.Unit))
+	}
 	fmt.Fprintf(&b, "Check the board (each reads the installed profile %s):\n\n", p.Install.Profile)
 	if p.ORTLibrary != "" {
 		fmt.Fprintf(&b, "  %s infer info --board %s\n", p.Install.Binary, p.Install.Profile)
@@ -259,8 +271,14 @@ func note(p *board.Profile, version string) []byte {
 			"a feature file made on a 64-bit board (edge protect --features F.f32), or with an ONNX\n"+
 			"Runtime built for this board given as --ort-lib.\n\n")
 	}
-	fmt.Fprintf(&b, "%s runs the appliance daemon (edge run --config %s). This release has no\n"+
-		"edge run yet: leave %s disabled and use the commands above until one that has it.\n", unit, p.Install.Config, unit)
+	if p.ORTLibrary == "" {
+		fmt.Fprintf(&b, "%s runs the appliance daemon (edge run --config %s), which logs clinicians in\n"+
+			"by their prints and so needs features: on this board it stops at once with status 78, which the\n"+
+			"unit does not restart. Leave %s disabled.\n", unit, p.Install.Config, unit)
+	} else {
+		fmt.Fprintf(&b, "%s runs the appliance daemon (edge run --config %s). Until a clinician is enrolled\n"+
+			"nobody can log in, and images from the modality are held until someone does.\n", unit, p.Install.Config)
+	}
 	return b.Bytes()
 }
 

@@ -57,6 +57,15 @@ func commands() []command {
 // errUsage marks a command-line mistake: exit status 2 instead of 1.
 var errUsage = errors.New("usage")
 
+// exitStatus gives a command's failure an exit status of its own.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e *exitStatus) Error() string { return e.err.Error() }
+func (e *exitStatus) Unwrap() error { return e.err }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, env{os.Stdout, os.Stderr}, os.Args[1:])
@@ -77,6 +86,7 @@ func run(ctx context.Context, e env, args []string) int {
 			continue
 		}
 		err := c.run(ctx, e, args[1:])
+		var es *exitStatus
 		switch {
 		case err == nil:
 			return 0
@@ -85,6 +95,9 @@ func run(ctx context.Context, e env, args []string) int {
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(e.stderr, "edge %s: %v\n", c.name, err)
 			return 2
+		case errors.As(err, &es):
+			fmt.Fprintf(e.stderr, "edge %s: %v\n", c.name, err)
+			return es.code
 		default:
 			fmt.Fprintf(e.stderr, "edge %s: %v\n", c.name, err)
 			return 1

@@ -5,7 +5,14 @@ import (
 	"errors"
 
 	"edge/internal/appliance"
+	"edge/internal/boardcfg"
 )
+
+// exitNoInference is edge run's status on a board that extracts no
+// features (EX_CONFIG): the units' RestartPreventExitStatus names it, so
+// systemd leaves the unit failed with the reason in the journal instead of
+// restarting it every few seconds to no end.
+const exitNoInference = 78
 
 // runRun: edge run --config FILE [--board NAME], the appliance daemon that
 // board/edge.service starts.
@@ -26,6 +33,9 @@ func runRun(ctx context.Context, e env, args []string) error {
 	err = appliance.Run(ctx, *config, appliance.Options{Board: prof, Stderr: e.stderr})
 	if errors.Is(err, context.Canceled) {
 		return nil
+	}
+	if errors.Is(err, boardcfg.ErrNoInference) {
+		return &exitStatus{exitNoInference, err}
 	}
 	return err
 }

@@ -169,9 +169,21 @@ func build(ctx context.Context, cfg *Config, prof *board.Profile, opt Options, l
 	a.sealer = &sealer{s: protect.Sealer{Hub: hub, Device: dev, RequireVerified: true, Now: now}, scheme: cfg.Scheme,
 		limits: medimg.Limits{MaxSamples: lim.MaxSamples, MaxFileBytes: lim.MaxBytes}}
 
-	store, err := biometric.OpenStoreKey(cfg.Path(cfg.Store), cfg.Path(cfg.StoreKey))
+	// A first start after installation finds no template store: it is made
+	// empty, so the daemon runs (images are held until a clinician is
+	// enrolled and logs in) instead of restarting until someone enrolls.
+	storeKey := cfg.Path(cfg.StoreKey)
+	if storeKey == "" {
+		storeKey = biometric.DefaultKeyPath(cfg.Path(cfg.Store))
+	}
+	_, noStore := os.Lstat(storeKey)
+	store, err := biometric.CreateStoreKey(cfg.Path(cfg.Store), storeKey)
 	if err != nil {
 		return fail(err)
+	}
+	if noStore != nil {
+		log.Warn("appliance: no template store yet, made an empty one; nobody can log in until a clinician is enrolled (edge sensor enroll)",
+			"store", store.Dir())
 	}
 	x := opt.Extractor
 	if x == nil {
