@@ -29,7 +29,7 @@ func FuzzReceivedJournal(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "received.journal"), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r, err := openReceived(dir)
+		r, err := openReceived(dir, 2)
 		if err != nil {
 			return
 		}
@@ -38,6 +38,9 @@ func FuzzReceivedJournal(f *testing.F) {
 			if len(k) != 64 {
 				t.Fatalf("kept key %q", k)
 			}
+		}
+		if len(r.keys) != len(r.order) || len(r.keys) > 4 {
+			t.Fatalf("%d keys, %d in order, keep 2", len(r.keys), len(r.order))
 		}
 	})
 }

@@ -30,18 +30,31 @@ import (
 // may have been told about is findable: first as a pending file named by
 // its key (pending/T-KEY.dcm) or a staged envelope (intake/KEY.edge), then
 // in the journal, which is written before either of those is removed.
+//
+// The journal keeps the newest keep objects: when it holds twice that many
+// it is rewritten (temp file, fsync, rename) with the newest half, so that
+// neither the file nor the map grows without end. A modality resends an
+// object it heard no answer for within minutes; one sent again after more
+// than keep others becomes a second envelope of the same image, which the
+// PACS files under its one SOP Instance UID.
 type received struct {
 	mu      sync.Mutex
 	path    string
 	staging string
 	f       *os.File
 	keys    map[string]string
+	order   []string // keys, oldest first
+	keep    int
 }
 
 const maxJournalLine = 200
 
-func openReceived(state string) (*received, error) {
-	r := &received{path: filepath.Join(state, "received.journal"), staging: filepath.Join(state, "intake"), keys: map[string]string{}}
+// journalKeep is how many objects the journal remembers: about 14 MB of
+// journal and map, weeks of a busy modality.
+const journalKeep = 100_000
+
+func openReceived(state string, keep int) (*received, error) {
+	r := &received{path: filepath.Join(state, "received.journal"), staging: filepath.Join(state, "intake"), keys: map[string]string{}, keep: keep}
 	if err := os.MkdirAll(r.staging, 0o700); err != nil {
 		return nil, fmt.Errorf("appliance: %w", err)
 	}
@@ -55,7 +68,7 @@ func openReceived(state string) (*received, error) {
 		// A torn last line (power lost mid-append) is skipped.
 		k, v, ok := strings.Cut(sc.Text(), " ")
 		if ok && len(k) == 64 {
-			r.keys[k] = v
+			r.remember(k, v)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -63,7 +76,49 @@ func openReceived(state string) (*received, error) {
 		return nil, fmt.Errorf("appliance: received journal %s: %w", r.path, err)
 	}
 	r.f = f
+	if len(r.order) > 2*r.keep {
+		if err := r.compact(); err != nil {
+			r.f.Close()
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+func (r *received) remember(k, v string) {
+	if _, ok := r.keys[k]; !ok {
+		r.order = append(r.order, k)
+	}
+	r.keys[k] = v
+}
+
+// compact rewrites the journal with the newest keep objects. A crash
+// leaves the old journal or the new one whole: both know every object the
+// new one does.
+func (r *received) compact() error {
+	drop := r.order[:len(r.order)-r.keep]
+	kept := r.order[len(drop):]
+	err := fsutil.WriteFile(r.path, 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, k := range kept {
+			fmt.Fprintf(bw, "%s %s\n", k, r.keys[k])
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("appliance: compact received journal: %w", err)
+	}
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("appliance: received journal: %w", err)
+	}
+	r.f.Close()
+	r.f = f
+	for _, k := range drop {
+		delete(r.keys, k)
+	}
+	r.order = append(make([]string, 0, 2*r.keep+1), kept...)
+	return nil
 }
 
 func (r *received) Close() error { return r.f.Close() }
@@ -114,7 +169,10 @@ func (r *received) add(key, value string) error {
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("appliance: received journal: %w", err)
 	}
-	r.keys[key] = value
+	r.remember(key, value)
+	if len(r.order) > 2*r.keep {
+		return r.compact()
+	}
 	return nil
 }
 

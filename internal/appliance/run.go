@@ -222,7 +222,7 @@ func build(ctx context.Context, cfg *Config, prof *board.Profile, opt Options, l
 		a.audit.Record(AuditEvent{Event: "logout", Clinician: id, Reason: reason, ClockSane: a.clock.sane()})
 		log.Info("appliance: clinician logged out", "clinician", id, "reason", reason)
 	})
-	if a.recv, err = openReceived(state); err != nil {
+	if a.recv, err = openReceived(state, journalKeep); err != nil {
 		return fail(err)
 	}
 	closers = append(closers, a.recv.Close)
