@@ -32,6 +32,10 @@ func FuzzReader(f *testing.F) {
 			switch typ {
 			case TypeAssociateRQ:
 				ParseAssociateRQ(body)
+			case TypeAssociateAC:
+				ParseAssociateAC(body)
+			case TypeAssociateRJ:
+				ParseAssociateRJ(body)
 			case TypePData:
 				n := 0
 				EachPDV(body, func(p PDV) error {
@@ -73,6 +77,59 @@ func FuzzAssociateRQ(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again.Contexts, rq.Contexts) || again.MaxPDULength != rq.MaxPDULength || again.CallingAE != rq.CallingAE {
 			t.Fatalf("round trip: %+v != %+v", again, rq)
+		}
+	})
+}
+
+// FuzzAssociateAC parses any A-ASSOCIATE-AC body; one that parses encodes
+// and parses again to the same answer, and every failure is a
+// *ProtocolError.
+func FuzzAssociateAC(f *testing.F) {
+	ac := &AssociateAC{CalledAE: "PACS", CallingAE: "EDGE", MaxPDULength: 16384, ImplementationClassUID: "1.2.3", ImplementationVersion: "V1",
+		Results: []ContextResult{{ID: 1, Result: ResultAcceptance, TransferSyntax: "1.2.840.10008.1.2.1"}, {ID: 3, Result: ResultAbstractSyntaxNotSupported}}}
+	f.Add(ac.Marshal()[HeaderLen:])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ac, err := ParseAssociateAC(body)
+		if err != nil {
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ProtocolError", err)
+			}
+			return
+		}
+		if len(ac.Results) > MaxContexts {
+			t.Fatalf("%d results", len(ac.Results))
+		}
+		for _, r := range ac.Results {
+			if (r.Result == ResultAcceptance) != (r.TransferSyntax != "") {
+				t.Fatalf("result %+v", r)
+			}
+		}
+		again, err := ParseAssociateAC(ac.Marshal()[HeaderLen:])
+		if err != nil {
+			t.Fatalf("re-encoded answer does not parse: %v", err)
+		}
+		if !reflect.DeepEqual(again.Results, ac.Results) || again.MaxPDULength != ac.MaxPDULength {
+			t.Fatalf("round trip: %+v != %+v", again, ac)
+		}
+	})
+}
+
+// FuzzAssociateRJ parses any A-ASSOCIATE-RJ body: a *ProtocolError or a
+// rejection whose message names its source.
+func FuzzAssociateRJ(f *testing.F) {
+	f.Add(AssociateRJ(RejectPermanent, RejectSourceUser, RejectCalledAE)[HeaderLen:])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rj, err := ParseAssociateRJ(body)
+		if err != nil {
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ProtocolError", err)
+			}
+			return
+		}
+		if rj.Error() == "" || rj.Transient() != (body[1] == RejectTransient) {
+			t.Fatalf("%+v", rj)
 		}
 	})
 }
