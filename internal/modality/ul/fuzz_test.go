@@ -3,7 +3,11 @@ package ul
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -132,4 +136,34 @@ func FuzzAssociateRJ(f *testing.F) {
 			t.Fatalf("%+v", rj)
 		}
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite the fuzz seeds under testdata/fuzz")
+
+// TestFuzzSeeds keeps the generated seeds of the requester's parsers in
+// testdata/fuzz in step with their generator.
+func TestFuzzSeeds(t *testing.T) {
+	ac := &AssociateAC{CalledAE: "PACS", CallingAE: "EDGE", MaxPDULength: 16384, ImplementationClassUID: "1.2.3", ImplementationVersion: "V1",
+		Results: []ContextResult{{ID: 1, Result: ResultAcceptance, TransferSyntax: "1.2.840.10008.1.2.1"}, {ID: 3, Result: ResultAbstractSyntaxNotSupported}}}
+	seeds := map[string][]byte{
+		"FuzzAssociateAC/seed-0": ac.Marshal()[HeaderLen:],
+		"FuzzAssociateRJ/seed-0": AssociateRJ(RejectPermanent, RejectSourceUser, RejectCalledAE)[HeaderLen:],
+		"FuzzAssociateRJ/seed-1": AssociateRJ(RejectTransient, RejectSourcePresentation, RejectTemporaryCongested)[HeaderLen:],
+		"FuzzReader/seed-ac":     append(ac.Marshal(), AssociateRJ(RejectPermanent, RejectSourceACSE, RejectProtocolVersion)...),
+	}
+	for name, b := range seeds {
+		path := filepath.Join("testdata", "fuzz", name)
+		want := fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b)
+		if *update {
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from its generator (run go test -run TestFuzzSeeds -update): %v", path, err)
+		}
+	}
 }
