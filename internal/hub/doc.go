@@ -21,10 +21,20 @@
 //	accepted_models               hex SHA-256 of the feature models whose envelopes are restored
 //	allow_unverified_models       also restore envelopes with a zero or unknown model hash (features
 //	                              read from a file): for tests and evaluation, never in service
-//	pacs.orthanc_url              Orthanc's REST root, e.g. "http://127.0.0.1:8042"; "" forwards nothing
+//	pacs.orthanc_url              Orthanc's REST root, e.g. "http://127.0.0.1:8042", to forward by
+//	                              POST /instances; "" for none
 //	pacs.username, pacs.password  HTTP basic credentials for Orthanc, "" for none
+//	pacs.dicom_address            HOST:PORT of any PACS's DICOM storage service, to forward by
+//	                              C-STORE instead; "" for none. At most one of orthanc_url and
+//	                              dicom_address is set; with neither, nothing is forwarded
+//	pacs.called_ae                the PACS's AE title (1 to 16 characters), needed with dicom_address
+//	pacs.calling_ae               the hub's AE title towards the PACS (default "EDGE_HUB"); the PACS
+//	                              may have to know it
+//	pacs.connect_timeout_seconds  bound on the TCP connect with association negotiation, and on the
+//	                              release, of one C-STORE (0 or absent: 10)
 //	pacs.retry_max_seconds        longest wait between forwarding retries (backoff doubles from 1 s)
-//	pacs.request_timeout_seconds  bound on one POST /instances
+//	pacs.request_timeout_seconds  bound on one POST /instances, or one C-STORE association from
+//	                              connect to release
 //	limits.max_envelope_bytes     largest upload accepted (also tus's Tus-Max-Size)
 //	limits.max_body_bytes         largest compressed body inside an envelope
 //	limits.max_dicom_bytes        largest DICOM header plus trailer inside an envelope
@@ -79,5 +89,12 @@
 //
 // The forwarder posts each queued file to Orthanc and deletes the job once
 // Orthanc answers Success or AlreadyStored; a crash in between posts again,
-// and Orthanc, keying instances by their UIDs, keeps one.
+// and Orthanc, keying instances by their UIDs, keeps one. Forwarding by
+// C-STORE (package modality/scu) is the same: the job is deleted once the
+// PACS answered success or a warning (B000, B006, B007; the record's pacs_id
+// is then the SOP Instance UID), and a PACS keeps one instance per SOP
+// Instance UID when a crash sends it twice. A rejected association, a refused
+// presentation context, an abort or a failure status leaves the job queued
+// and retried with backoff; forwarding is in order, so it holds back the
+// files behind it until the PACS takes it.
 package hub

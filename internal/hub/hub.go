@@ -118,8 +118,12 @@ func New(cfg *Config, opt Options) (*Hub, error) {
 		}
 	}
 	h.fwd = opt.Forwarder
-	if h.fwd == nil && cfg.PACS.OrthancURL != "" {
+	switch {
+	case h.fwd != nil:
+	case cfg.PACS.OrthancURL != "":
 		h.fwd = newOrthanc(cfg.PACS)
+	case cfg.PACS.DICOMAddress != "":
+		h.fwd = newDICOM(cfg.PACS, h.log)
 	}
 	st := cfg.Path(cfg.Store)
 	for _, d := range []string{st, filepath.Join(st, uploadsDir), filepath.Join(st, imagesDir), filepath.Join(st, rejectedDir)} {
