@@ -45,8 +45,10 @@
 //
 // # Endpoints
 //
-//	POST  /files/            tus creation; Upload-Metadata must hold exactly envelope_id
-//	                         (32 lowercase hex digits) and device_id (the client
+//	POST  /files/            tus creation, or creation-with-upload (the body is the envelope or
+//	                         its first part; the answer completing an upload carries the
+//	                         receipt as PATCH's does); Upload-Metadata must hold exactly
+//	                         envelope_id (32 lowercase hex digits) and device_id (the client
 //	                         certificate's device); no body is read before these pass
 //	HEAD  /files/ID          tus offset
 //	PATCH /files/ID          tus data; the answer completing an upload carries the receipt
@@ -56,9 +58,10 @@
 //	GET   /healthz           JSON status; no client certificate needed
 //	GET   /metrics           Prometheus text format; no client certificate needed
 //
-// A client certificate is optional at the handshake so that monitors can read
-// /healthz and /metrics, but one that is offered must carry a trusted device
-// key (uplink.PeerDevice), or the handshake fails: an unknown device cannot
+// The hub speaks HTTP/2 (preferred in ALPN) and HTTP/1.1. A client
+// certificate is optional at the handshake so that monitors can read /healthz
+// and /metrics, but one that is offered must carry a trusted device key
+// (uplink.PeerDevice), or the handshake fails: an unknown device cannot
 // create an upload, let alone send a body. Upload ids are
 // DEVICE-ENVELOPE-RANDOM, and a device reaching for another device's upload
 // or receipt gets 404.

@@ -173,6 +173,9 @@ func (h *Hub) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{h.cert},
+		// HTTP/2 first: a device's uploads share one connection and their
+		// repeated headers compress (see package tus).
+		NextProtos: []string{"h2", "http/1.1"},
 		// Optional at the handshake so that a monitor without a device key
 		// can read /healthz and /metrics; every other path wants one. A
 		// certificate that is given must be a trusted device's.
