@@ -40,6 +40,7 @@ func runHubInit(e env, args []string) error {
 	dir := fs.String("dir", "", "folder to create the hub in (hub.json, keys, trusted/, store/)")
 	listen := fs.String("listen", hub.DefaultListen, "address the hub listens on")
 	pacs := fs.String("pacs-url", "", "Orthanc REST URL to forward DICOM to (empty: none)")
+	pacsDICOM := fs.String("pacs-dicom", "", "PACS to forward DICOM to by C-STORE, as CALLED_AE@HOST:PORT (empty: none; not with --pacs-url)")
 	unverified := fs.Bool("allow-unverified-models", false, "also restore envelopes whose features came from a file, not a known model (tests, evaluation)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +48,7 @@ func runHubInit(e env, args []string) error {
 	if err := required(fs, "dir"); err != nil {
 		return err
 	}
-	pin, err := hub.Init(*dir, hub.InitOptions{Listen: *listen, PACSURL: *pacs, AllowUnverifiedModels: *unverified})
+	pin, err := hub.Init(*dir, hub.InitOptions{Listen: *listen, PACSURL: *pacs, PACSDICOM: *pacsDICOM, AllowUnverifiedModels: *unverified})
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"edge/internal/uplink"
@@ -36,11 +38,17 @@ type Config struct {
 	dir string
 }
 
-// PACSConfig says where restored DICOM goes; an empty URL forwards nothing.
+// PACSConfig says where restored DICOM goes: Orthanc's REST API
+// (OrthancURL) or DICOM C-STORE to any PACS (DICOMAddress), at most one of
+// them; neither forwards nothing.
 type PACSConfig struct {
 	OrthancURL        string `json:"orthanc_url"`
 	Username          string `json:"username"`
 	Password          string `json:"password"`
+	DICOMAddress      string `json:"dicom_address"`
+	CalledAE          string `json:"called_ae"`
+	CallingAE         string `json:"calling_ae"`
+	ConnectTimeoutSec int    `json:"connect_timeout_seconds"`
 	RetryMaxSeconds   int    `json:"retry_max_seconds"`
 	RequestTimeoutSec int    `json:"request_timeout_seconds"`
 }
@@ -64,6 +72,8 @@ const (
 	DefaultMaxSamples       = 64 << 20
 	DefaultRetryMaxSeconds  = 300
 	DefaultRequestTimeout   = 60
+	DefaultConnectTimeout   = 10
+	DefaultCallingAE        = "EDGE_HUB"
 	maxConfigBytes          = 1 << 20
 )
 
@@ -77,7 +87,8 @@ func DefaultConfig() Config {
 		TrustedDir:     "trusted",
 		AcceptedModels: []string{},
 		Store:          "store",
-		PACS:           PACSConfig{RetryMaxSeconds: DefaultRetryMaxSeconds, RequestTimeoutSec: DefaultRequestTimeout},
+		PACS: PACSConfig{CallingAE: DefaultCallingAE, ConnectTimeoutSec: DefaultConnectTimeout,
+			RetryMaxSeconds: DefaultRetryMaxSeconds, RequestTimeoutSec: DefaultRequestTimeout},
 		Limits: LimitsConfig{
 			MaxEnvelopeBytes: DefaultMaxEnvelopeBytes,
 			MaxBodyBytes:     DefaultMaxEnvelopeBytes,
@@ -164,6 +175,44 @@ func (c *Config) check() error {
 	}
 	if u := c.PACS.OrthancURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return fmt.Errorf(`"pacs.orthanc_url" %q is not an http or https URL`, u)
+	}
+	return c.PACS.checkDICOM()
+}
+
+// checkDICOM checks the C-STORE keys. connect_timeout_seconds may be absent
+// (0, a hub.json from before the key) and then means the default.
+func (p *PACSConfig) checkDICOM() error {
+	if p.ConnectTimeoutSec < 0 {
+		return fmt.Errorf(`"pacs.connect_timeout_seconds" is %d, want a positive number`, p.ConnectTimeoutSec)
+	}
+	if p.DICOMAddress == "" {
+		return nil
+	}
+	if p.OrthancURL != "" {
+		return errors.New(`both "pacs.orthanc_url" and "pacs.dicom_address" are set; forward through one of them`)
+	}
+	host, port, err := net.SplitHostPort(p.DICOMAddress)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return fmt.Errorf(`"pacs.dicom_address" %q is not HOST:PORT`, p.DICOMAddress)
+	}
+	for _, f := range []struct{ key, v string }{{"pacs.called_ae", p.CalledAE}, {"pacs.calling_ae", p.CallingAE}} {
+		if err := checkAE(f.v); err != nil {
+			return fmt.Errorf("%q %q: %w", f.key, f.v, err)
+		}
+	}
+	return nil
+}
+
+// checkAE checks an AE title: 1 to 16 characters of printable ASCII other
+// than backslash, not only spaces (PS3.5 6.2).
+func checkAE(ae string) error {
+	if strings.TrimSpace(ae) == "" || len(ae) > 16 {
+		return errors.New("want an AE title of 1 to 16 characters")
+	}
+	for i := 0; i < len(ae); i++ {
+		if c := ae[i]; c < 0x20 || c > 0x7e || c == '\\' {
+			return fmt.Errorf("character %q is not allowed in an AE title", c)
+		}
 	}
 	return nil
 }

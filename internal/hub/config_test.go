@@ -35,7 +35,8 @@ func TestInitWritesWorkingConfig(t *testing.T) {
 	// Every key of the struct is in the file, so the file shows them all.
 	b, _ := os.ReadFile(filepath.Join(dir, ConfigFile))
 	for _, k := range []string{"listen", "tls_cert", "tls_key", "hub_key", "trusted_dir", "store", "clinician_store",
-		"orthanc_url", "username", "password", "retry_max_seconds", "request_timeout_seconds",
+		"orthanc_url", "username", "password", "dicom_address", "called_ae", "calling_ae", "connect_timeout_seconds",
+		"retry_max_seconds", "request_timeout_seconds",
 		"max_envelope_bytes", "max_body_bytes", "max_dicom_bytes", "max_samples"} {
 		if !strings.Contains(string(b), `"`+k+`"`) {
 			t.Errorf("hub.json lacks %q", k)
@@ -46,6 +47,32 @@ func TestInitWritesWorkingConfig(t *testing.T) {
 	}
 	if lim := c.UplinkLimits(); lim.MaxSamples != DefaultMaxSamples || lim.MaxEnvelope != DefaultMaxEnvelopeBytes {
 		t.Fatalf("limits %+v", lim)
+	}
+}
+
+func TestInitDICOMPACS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "h")
+	if _, err := Init(dir, InitOptions{PACSDICOM: "PACS_1@pacs.example:104"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.PACS
+	if p.DICOMAddress != "pacs.example:104" || p.CalledAE != "PACS_1" || p.CallingAE != DefaultCallingAE || p.OrthancURL != "" ||
+		p.ConnectTimeoutSec != DefaultConnectTimeout {
+		t.Fatalf("pacs %+v", p)
+	}
+	for _, bad := range []InitOptions{
+		{PACSDICOM: "pacs.example:104"},
+		{PACSDICOM: "@pacs.example:104"},
+		{PACSDICOM: "PACS@pacs.example"},
+		{PACSDICOM: "PACS@pacs.example:104", PACSURL: "http://127.0.0.1:8042"},
+	} {
+		if _, err := Init(filepath.Join(t.TempDir(), "h"), bad); err == nil {
+			t.Errorf("init accepted %+v", bad)
+		}
 	}
 }
 
@@ -64,6 +91,13 @@ func TestConfigErrors(t *testing.T) {
 		{"limit above format", strings.Replace(good, `"max_envelope_bytes":100`, `"max_envelope_bytes":999999999999`, 1), `max_envelope_bytes`},
 		{"bad pacs url", strings.Replace(good, `"orthanc_url":""`, `"orthanc_url":"ftp://x"`, 1), `pacs.orthanc_url`},
 		{"trailing data", good + "{}", "after"},
+		{"both pacs", strings.Replace(good, `"orthanc_url":""`, `"orthanc_url":"http://x","dicom_address":"x:104","called_ae":"P"`, 1), `both`},
+		{"dicom address", strings.Replace(good, `"orthanc_url":""`, `"dicom_address":"x","called_ae":"P"`, 1), `pacs.dicom_address`},
+		{"dicom port", strings.Replace(good, `"orthanc_url":""`, `"dicom_address":"x:0","called_ae":"P"`, 1), `pacs.dicom_address`},
+		{"no called ae", strings.Replace(good, `"orthanc_url":""`, `"dicom_address":"x:104","calling_ae":"H"`, 1), `pacs.called_ae`},
+		{"long calling ae", strings.Replace(good, `"orthanc_url":""`, `"dicom_address":"x:104","called_ae":"P","calling_ae":"ABCDEFGHIJKLMNOPQ"`, 1), `pacs.calling_ae`},
+		{"backslash ae", strings.Replace(good, `"orthanc_url":""`, `"dicom_address":"x:104","called_ae":"P\\\\Q","calling_ae":"H"`, 1), `pacs.called_ae`},
+		{"negative connect", strings.Replace(good, `"orthanc_url":""`, `"connect_timeout_seconds":-1`, 1), `pacs.connect_timeout_seconds`},
 		{"wrong type", strings.Replace(good, `"listen":"x:1"`, `"listen":1`, 1), "listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,10 +21,20 @@
 //	accepted_models               hex SHA-256 of the feature models whose envelopes are restored
 //	allow_unverified_models       also restore envelopes with a zero or unknown model hash (features
 //	                              read from a file): for tests and evaluation, never in service
-//	pacs.orthanc_url              Orthanc's REST root, e.g. "http://127.0.0.1:8042"; "" forwards nothing
+//	pacs.orthanc_url              Orthanc's REST root, e.g. "http://127.0.0.1:8042", to forward by
+//	                              POST /instances; "" for none
 //	pacs.username, pacs.password  HTTP basic credentials for Orthanc, "" for none
+//	pacs.dicom_address            HOST:PORT of any PACS's DICOM storage service, to forward by
+//	                              C-STORE instead; "" for none. At most one of orthanc_url and
+//	                              dicom_address is set; with neither, nothing is forwarded
+//	pacs.called_ae                the PACS's AE title (1 to 16 characters), needed with dicom_address
+//	pacs.calling_ae               the hub's AE title towards the PACS (default "EDGE_HUB"); the PACS
+//	                              may have to know it
+//	pacs.connect_timeout_seconds  bound on the TCP connect with association negotiation, and on the
+//	                              release, of one C-STORE (0 or absent: 10)
 //	pacs.retry_max_seconds        longest wait between forwarding retries (backoff doubles from 1 s)
-//	pacs.request_timeout_seconds  bound on one POST /instances
+//	pacs.request_timeout_seconds  bound on one POST /instances, or one C-STORE association from
+//	                              connect to release
 //	limits.max_envelope_bytes     largest upload accepted (also tus's Tus-Max-Size)
 //	limits.max_body_bytes         largest compressed body inside an envelope
 //	limits.max_dicom_bytes        largest DICOM header plus trailer inside an envelope
@@ -35,8 +45,10 @@
 //
 // # Endpoints
 //
-//	POST  /files/            tus creation; Upload-Metadata must hold exactly envelope_id
-//	                         (32 lowercase hex digits) and device_id (the client
+//	POST  /files/            tus creation, or creation-with-upload (the body is the envelope or
+//	                         its first part; the answer completing an upload carries the
+//	                         receipt as PATCH's does); Upload-Metadata must hold exactly
+//	                         envelope_id (32 lowercase hex digits) and device_id (the client
 //	                         certificate's device); no body is read before these pass
 //	HEAD  /files/ID          tus offset
 //	PATCH /files/ID          tus data; the answer completing an upload carries the receipt
@@ -46,9 +58,10 @@
 //	GET   /healthz           JSON status; no client certificate needed
 //	GET   /metrics           Prometheus text format; no client certificate needed
 //
-// A client certificate is optional at the handshake so that monitors can read
-// /healthz and /metrics, but one that is offered must carry a trusted device
-// key (uplink.PeerDevice), or the handshake fails: an unknown device cannot
+// The hub speaks HTTP/2 (preferred in ALPN) and HTTP/1.1. A client
+// certificate is optional at the handshake so that monitors can read /healthz
+// and /metrics, but one that is offered must carry a trusted device key
+// (uplink.PeerDevice), or the handshake fails: an unknown device cannot
 // create an upload, let alone send a body. Upload ids are
 // DEVICE-ENVELOPE-RANDOM, and a device reaching for another device's upload
 // or receipt gets 404.
@@ -79,5 +92,12 @@
 //
 // The forwarder posts each queued file to Orthanc and deletes the job once
 // Orthanc answers Success or AlreadyStored; a crash in between posts again,
-// and Orthanc, keying instances by their UIDs, keeps one.
+// and Orthanc, keying instances by their UIDs, keeps one. Forwarding by
+// C-STORE (package modality/scu) is the same: the job is deleted once the
+// PACS answered success or a warning (B000, B006, B007; the record's pacs_id
+// is then the SOP Instance UID), and a PACS keeps one instance per SOP
+// Instance UID when a crash sends it twice. A rejected association, a refused
+// presentation context, an abort or a failure status leaves the job queued
+// and retried with backoff; forwarding is in order, so it holds back the
+// files behind it until the PACS takes it.
 package hub

@@ -3,11 +3,13 @@ package hub
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"time"
 
 	"edge/internal/hub/orthanc"
+	"edge/internal/modality/scu"
 	"edge/internal/uplink"
 )
 
@@ -18,6 +20,31 @@ func newOrthanc(c PACSConfig) Forwarder {
 		Password: c.Password,
 		Timeout:  time.Duration(c.RequestTimeoutSec) * time.Second,
 	}
+}
+
+// dicomForwarder stores each file on a PACS by C-STORE. The PACS's name for
+// the instance is its SOP Instance UID.
+type dicomForwarder struct{ c *scu.Client }
+
+func newDICOM(c PACSConfig, log *slog.Logger) Forwarder {
+	connect := c.ConnectTimeoutSec
+	if connect == 0 {
+		connect = DefaultConnectTimeout
+	}
+	return &dicomForwarder{c: &scu.Client{
+		Addr: c.DICOMAddress, CalledAE: c.CalledAE, CallingAE: c.CallingAE,
+		ConnectTimeout: time.Duration(connect) * time.Second,
+		Timeout:        time.Duration(c.RequestTimeoutSec) * time.Second,
+		Log:            log,
+	}}
+}
+
+func (d *dicomForwarder) Forward(ctx context.Context, dicom []byte) (string, error) {
+	res, err := d.c.Store(ctx, dicom)
+	if err != nil {
+		return "", err
+	}
+	return res.SOPInstanceUID, nil
 }
 
 // forwardLoop sends stored DICOM to the PACS, oldest first, until ctx is

@@ -118,8 +118,12 @@ func New(cfg *Config, opt Options) (*Hub, error) {
 		}
 	}
 	h.fwd = opt.Forwarder
-	if h.fwd == nil && cfg.PACS.OrthancURL != "" {
+	switch {
+	case h.fwd != nil:
+	case cfg.PACS.OrthancURL != "":
 		h.fwd = newOrthanc(cfg.PACS)
+	case cfg.PACS.DICOMAddress != "":
+		h.fwd = newDICOM(cfg.PACS, h.log)
 	}
 	st := cfg.Path(cfg.Store)
 	for _, d := range []string{st, filepath.Join(st, uploadsDir), filepath.Join(st, imagesDir), filepath.Join(st, rejectedDir)} {
@@ -169,6 +173,9 @@ func (h *Hub) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{h.cert},
+		// HTTP/2 first: a device's uploads share one connection and their
+		// repeated headers compress (see package tus).
+		NextProtos: []string{"h2", "http/1.1"},
 		// Optional at the handshake so that a monitor without a device key
 		// can read /healthz and /metrics; every other path wants one. A
 		// certificate that is given must be a trusted device's.

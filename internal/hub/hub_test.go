@@ -81,8 +81,15 @@ func startHub(t testing.TB, dir string, opt hub.Options) *testHub {
 // newHubDir makes a hub folder trusting the named test devices.
 func newHubDir(t testing.TB, devices ...uplink.DeviceKey) string {
 	t.Helper()
+	return newHubDirWith(t, hub.InitOptions{}, devices...)
+}
+
+// newHubDirWith is newHubDir with init options (the PACS) of the test's.
+func newHubDirWith(t testing.TB, opt hub.InitOptions, devices ...uplink.DeviceKey) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hub")
-	if _, err := hub.Init(dir, hub.InitOptions{Listen: "127.0.0.1:0", AllowUnverifiedModels: true}); err != nil {
+	opt.Listen, opt.AllowUnverifiedModels = "127.0.0.1:0", true
+	if _, err := hub.Init(dir, opt); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := hub.LoadConfig(filepath.Join(dir, hub.ConfigFile))

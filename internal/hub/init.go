@@ -30,6 +30,9 @@ const ConfigFile = "hub.json"
 type InitOptions struct {
 	Listen  string // default DefaultListen
 	PACSURL string // Orthanc's REST URL; empty forwards nothing
+	// PACSDICOM is a PACS to forward to by C-STORE, as CALLED_AE@HOST:PORT;
+	// at most one of it and PACSURL.
+	PACSDICOM string
 	// AllowUnverifiedModels sets allow_unverified_models (tests, evaluation).
 	AllowUnverifiedModels bool
 	Now                   func() time.Time
@@ -49,6 +52,13 @@ func Init(dir string, opt InitOptions) (pin string, err error) {
 		c.Listen = opt.Listen
 	}
 	c.PACS.OrthancURL = opt.PACSURL
+	if opt.PACSDICOM != "" {
+		ae, addr, ok := strings.Cut(opt.PACSDICOM, "@")
+		if !ok {
+			return "", fmt.Errorf("hub: init: PACS %q is not CALLED_AE@HOST:PORT", opt.PACSDICOM)
+		}
+		c.PACS.CalledAE, c.PACS.DICOMAddress = ae, addr
+	}
 	c.AllowUnverifiedModels = opt.AllowUnverifiedModels
 	if err := c.check(); err != nil {
 		return "", fmt.Errorf("hub: init: %w", err)

@@ -14,8 +14,12 @@ const (
 	CEchoRSP  uint16 = 0x8030
 )
 
-// NoDataSet is the Command Data Set Type that says no data set follows.
-const NoDataSet uint16 = 0x0101
+// NoDataSet is the Command Data Set Type that says no data set follows;
+// DataSetPresent, like any other value, says one does.
+const (
+	NoDataSet      uint16 = 0x0101
+	DataSetPresent uint16 = 0x0000
+)
 
 // Status codes this provider answers with (PS3.7 C, B.2.3, 9.1.2.1.5).
 const (

@@ -43,4 +43,11 @@
 // application context. EachPDV checks each PDV's length (at least 2, within
 // the PDU) and that no reserved bit of the control header is set. Each
 // failure is a *ProtocolError carrying the A-ABORT reason to send.
+//
+// The requester's side reads the answer to its request the same way:
+// ParseAssociateAC checks the fixed part, protocol version 1, DICOM's
+// application context, one user information item, and each presentation
+// context result (odd distinct IDs, result 0 to 4, at most one transfer
+// syntax, exactly one valid UID when accepted); ParseAssociateRJ checks the
+// result (1 or 2) and source (1 to 3) and, as an error, names the reason.
 package ul

@@ -3,6 +3,7 @@ package ul
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -76,6 +77,57 @@ func TestAssociateRQRoundTrip(t *testing.T) {
 		bad(&c)
 		if _, err := ParseAssociateRQ(c.Marshal()[HeaderLen:]); err == nil {
 			t.Errorf("accepted %+v", c)
+		}
+	}
+}
+
+func TestAssociateACRoundTrip(t *testing.T) {
+	ac := &AssociateAC{CalledAE: "PACS", CallingAE: "EDGE", MaxPDULength: 4096, ImplementationClassUID: "1.2.3",
+		Results: []ContextResult{{ID: 1, Result: ResultAcceptance, TransferSyntax: "1.2.840.10008.1.2.1"},
+			{ID: 3, Result: ResultTransferSyntaxNotSupported, TransferSyntax: "1.2.840.10008.1.2"}}}
+	got, err := ParseAssociateAC(ac.Marshal()[HeaderLen:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MaxPDULength != 4096 || got.CalledAE != "PACS" || len(got.Results) != 2 ||
+		got.Results[0] != ac.Results[0] || got.Results[1].Result != ResultTransferSyntaxNotSupported || got.Results[1].TransferSyntax != "" {
+		t.Fatalf("%+v", got)
+	}
+	for name, bad := range map[string]func(*AssociateAC){
+		"even id":         func(a *AssociateAC) { a.Results[0].ID = 2 },
+		"result 5":        func(a *AssociateAC) { a.Results[0].Result = 5 },
+		"accepted, no ts": func(a *AssociateAC) { a.Results[0].TransferSyntax = "" },
+		"not a uid":       func(a *AssociateAC) { a.Results[0].TransferSyntax = "1.2.x" },
+		"id twice":        func(a *AssociateAC) { a.Results[1].ID = 1 },
+	} {
+		c := *ac
+		c.Results = append([]ContextResult(nil), ac.Results...)
+		bad(&c)
+		var pe *ProtocolError
+		if _, err := ParseAssociateAC(c.Marshal()[HeaderLen:]); !errors.As(err, &pe) {
+			t.Errorf("%s: err %v", name, err)
+		}
+	}
+	if _, err := ParseAssociateAC(ac.Marshal()[HeaderLen : HeaderLen+40]); err == nil {
+		t.Error("accepted a cut answer")
+	}
+}
+
+func TestAssociateRJ(t *testing.T) {
+	rj, err := ParseAssociateRJ(AssociateRJ(RejectPermanent, RejectSourceUser, RejectCalledAE)[HeaderLen:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rj.Transient() || !strings.Contains(rj.Error(), "called AE title not recognized") || !strings.Contains(rj.Error(), "permanently") {
+		t.Fatalf("%v", rj)
+	}
+	rj, err = ParseAssociateRJ(AssociateRJ(RejectTransient, RejectSourcePresentation, RejectLocalLimitExceeded)[HeaderLen:])
+	if err != nil || !rj.Transient() || !strings.Contains(rj.Error(), "local limit exceeded") {
+		t.Fatalf("%v %v", rj, err)
+	}
+	for _, b := range [][]byte{{0, 3, 1, 1}, {0, 1, 0, 1}, {0, 1, 4, 1}, {0, 1, 1}} {
+		if _, err := ParseAssociateRJ(b); err == nil {
+			t.Errorf("accepted %v", b)
 		}
 	}
 }

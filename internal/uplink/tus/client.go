@@ -31,7 +31,11 @@ const (
 	// DefaultChunkSize suits a link of a few hundred kbit/s to a few Mbit/s:
 	// a chunk a few seconds long, and tusd keeps even a cut-off part of one.
 	DefaultChunkSize = 256 << 10
-	maxErrorBody     = 4096
+	// DefaultWholeCreate is the largest envelope sent inside its creation
+	// request: about a second at 256 kbit/s, so that a cut that makes it
+	// start over costs little.
+	DefaultWholeCreate = 32 << 10
+	maxErrorBody       = 4096
 )
 
 // PermanentError is an answer that will not change by asking again.
@@ -61,10 +65,18 @@ type Client struct {
 	ChunkSize int
 	// RateBits caps the upload rate in bits per second; 0 means no cap.
 	RateBits int64
-	Logger   *slog.Logger
+	// WholeCreate is the largest envelope whose bytes go in its creation
+	// request (tus creation-with-upload), one round trip and one request's
+	// headers fewer than creation and then PATCH; 0 means DefaultWholeCreate,
+	// a negative value never. It is capped at ChunkSize.
+	WholeCreate int
+	Logger      *slog.Logger
 
 	limOnce sync.Once
 	lim     *limiter // shared by concurrent sends, so RateBits caps them together
+	// noWhole holds the envelope ids (hex) whose whole creation failed once:
+	// they are created empty and resumable from then on.
+	noWhole sync.Map
 }
 
 // NewHTTPClient makes the device's HTTPS client: TLS 1.3, the hub's
@@ -90,6 +102,15 @@ func NewHTTPClient(pin string, cert tls.Certificate) (*http.Client, error) {
 			return nil
 		},
 	}
+	// HTTP/2 where the hub offers it: every request of every envelope in
+	// flight shares one connection (one TLS handshake), and HPACK sends the
+	// headers that repeat (Tus-Resumable, Content-Type, the host, the user
+	// agent) as an index of a byte or two instead of their text, which over
+	// HTTP/1.1 was most of the ~600 bytes each envelope cost beyond its own
+	// on a slow link. A hub speaking only HTTP/1.1 still gets HTTP/1.1.
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetHTTP2(true)
 	tr := &http.Transport{
 		TLSClientConfig:       tc,
 		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 15 * time.Second}).DialContext,
@@ -97,7 +118,12 @@ func NewHTTPClient(pin string, cert tls.Certificate) (*http.Client, error) {
 		ResponseHeaderTimeout: 2 * time.Minute, // the last PATCH waits for the hub to restore the image
 		IdleConnTimeout:       30 * time.Second,
 		MaxIdleConnsPerHost:   2,
-		ForceAttemptHTTP2:     false,
+		Protocols:             &protos,
+		// One connection carries every upload, so a dead one must be noticed:
+		// a ping after 30 s without a frame, the connection dropped when its
+		// answer takes 15 s (over HTTP/1.1 the keepalive and timeouts above
+		// do this per request).
+		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
 	}
 	return &http.Client{Transport: tr}, nil
 }
@@ -144,6 +170,23 @@ func (c *Client) Send(ctx context.Context, o *outbox.Outbox, e outbox.Entry) (rc
 			loc = ""
 		}
 	}
+	start := off
+	if loc == "" && c.whole(e, len(env)) {
+		var hdr string
+		loc, off, hdr, err = c.createWhole(ctx, e, env)
+		if err != nil {
+			// Sent again, it is created empty first and resumable.
+			c.noWhole.Store(e.IDHex(), true)
+			return nil, false, err
+		}
+		if err := o.SetUploadURL(ctx, e, loc); err != nil {
+			return nil, true, err
+		}
+		if off == int64(len(env)) && hdr != "" {
+			return finalReceipt(hdr, e, loc)
+		}
+		start = 0
+	}
 	if loc == "" {
 		if loc, err = c.create(ctx, e, int64(len(env))); err != nil {
 			return nil, false, err
@@ -152,9 +195,8 @@ func (c *Client) Send(ctx context.Context, o *outbox.Outbox, e outbox.Entry) (rc
 		if err := o.SetUploadURL(ctx, e, loc); err != nil {
 			return nil, false, err
 		}
-		off = 0
+		off, start = 0, 0
 	}
-	start := off
 	for off < int64(len(env)) {
 		var hdr string
 		off, hdr, err = c.patch(ctx, loc, env, off)
@@ -162,15 +204,38 @@ func (c *Client) Send(ctx context.Context, o *outbox.Outbox, e outbox.Entry) (rc
 			return nil, off > start, err
 		}
 		if off == int64(len(env)) && hdr != "" {
-			rc, err := uplink.ParseReceiptHeader(hdr)
-			if err != nil {
-				return nil, true, err
-			}
-			return rc, true, checkReceipt(rc, e, loc)
+			return finalReceipt(hdr, e, loc)
 		}
 	}
 	rc, err = c.receipt(ctx, loc, e)
 	return rc, off > start, err
+}
+
+// finalReceipt reads the receipt the answer completing an upload carries.
+func finalReceipt(hdr string, e outbox.Entry, loc string) (*uplink.Receipt, bool, error) {
+	rc, err := uplink.ParseReceiptHeader(hdr)
+	if err != nil {
+		return nil, true, err
+	}
+	return rc, true, checkReceipt(rc, e, loc)
+}
+
+// whole reports whether an envelope goes inside its creation request.
+func (c *Client) whole(e outbox.Entry, n int) bool {
+	limit := c.WholeCreate
+	if limit == 0 {
+		limit = DefaultWholeCreate
+	}
+	// Never more than one chunk: the chunk is what the link was sized for,
+	// and what a cut may cost.
+	if chunk := c.ChunkSize; chunk > 0 && chunk < limit {
+		limit = chunk
+	}
+	if n > limit {
+		return false
+	}
+	_, failed := c.noWhole.Load(e.IDHex())
+	return !failed
 }
 
 func (c *Client) log() *slog.Logger {
@@ -250,18 +315,55 @@ func statusError(req *http.Request, resp *http.Response) error {
 }
 
 func (c *Client) create(ctx context.Context, e outbox.Entry, size int64) (string, error) {
-	u := strings.TrimRight(c.Hub, "/") + filesPath
-	req, err := c.newRequest(ctx, http.MethodPost, u, nil)
+	req, err := c.createRequest(ctx, e, size, nil)
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
-	req.Header.Set("Upload-Metadata", Metadata(e.IDHex(), c.DeviceID))
 	resp, err := c.do(req)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
+	return c.created(req, resp)
+}
+
+// createWhole creates the upload with the whole envelope as its body (tus
+// creation-with-upload) and returns its URL, the hub's offset and the
+// receipt header of the answer.
+func (c *Client) createWhole(ctx context.Context, e outbox.Entry, env []byte) (loc string, off int64, hdr string, err error) {
+	req, err := c.createRequest(ctx, e, int64(len(env)), c.body(ctx, env))
+	if err != nil {
+		return "", 0, "", err
+	}
+	req.ContentLength = int64(len(env))
+	req.Header.Set("Content-Type", offsetType)
+	resp, err := c.do(req)
+	if err != nil {
+		return "", 0, "", err
+	}
+	defer resp.Body.Close()
+	if loc, err = c.created(req, resp); err != nil {
+		return "", 0, "", err
+	}
+	off, err = parseLength(resp.Header.Get("Upload-Offset"))
+	if err != nil || off > int64(len(env)) {
+		return "", 0, "", fmt.Errorf("tus: POST %s: Upload-Offset %q of a %d-byte upload", req.URL, resp.Header.Get("Upload-Offset"), len(env))
+	}
+	return loc, off, resp.Header.Get(uplink.ReceiptHeader), nil
+}
+
+func (c *Client) createRequest(ctx context.Context, e outbox.Entry, size int64, body io.Reader) (*http.Request, error) {
+	req, err := c.newRequest(ctx, http.MethodPost, strings.TrimRight(c.Hub, "/")+filesPath, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
+	req.Header.Set("Upload-Metadata", Metadata(e.IDHex(), c.DeviceID))
+	return req, nil
+}
+
+// created checks the answer to a creation and returns the upload's URL.
+func (c *Client) created(req *http.Request, resp *http.Response) (string, error) {
 	switch resp.StatusCode {
 	case http.StatusCreated:
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
@@ -271,14 +373,23 @@ func (c *Client) create(ctx context.Context, e outbox.Entry, size int64) (string
 	}
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		return "", fmt.Errorf("tus: POST %s: 201 without a Location", u)
+		return "", fmt.Errorf("tus: POST %s: 201 without a Location", req.URL)
 	}
 	ref, err := url.Parse(loc)
 	if err != nil {
-		return "", fmt.Errorf("tus: POST %s: Location %q: %w", u, loc, err)
+		return "", fmt.Errorf("tus: POST %s: Location %q: %w", req.URL, loc, err)
 	}
-	abs := req.URL.ResolveReference(ref).String()
-	return c.resolve(abs)
+	return c.resolve(req.URL.ResolveReference(ref).String())
+}
+
+// body is a request body of b, at most RateBits per second.
+func (c *Client) body(ctx context.Context, b []byte) io.Reader {
+	var r io.Reader = bytes.NewReader(b)
+	if c.RateBits > 0 {
+		c.limOnce.Do(func() { c.lim = newLimiter(c.RateBits) })
+		r = c.lim.reader(ctx, r)
+	}
+	return r
 }
 
 // Metadata is the Upload-Metadata header for an envelope: each value base64
@@ -340,12 +451,7 @@ func (c *Client) patch(ctx context.Context, loc string, env []byte, off int64) (
 		n = DefaultChunkSize
 	}
 	end := min(off+n, int64(len(env)))
-	var body io.Reader = bytes.NewReader(env[off:end])
-	if c.RateBits > 0 {
-		c.limOnce.Do(func() { c.lim = newLimiter(c.RateBits) })
-		body = c.lim.reader(ctx, body)
-	}
-	req, err := c.newRequest(ctx, http.MethodPatch, loc, body)
+	req, err := c.newRequest(ctx, http.MethodPatch, loc, c.body(ctx, env[off:end]))
 	if err != nil {
 		return off, "", err
 	}

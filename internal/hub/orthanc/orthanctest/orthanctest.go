@@ -18,11 +18,17 @@ import (
 	"time"
 )
 
-// Server is a running Orthanc.
+// Server is a running Orthanc: its REST API at URL, and its DICOM storage
+// service at DICOMAddr, which checks that the called AE title is AET.
 type Server struct {
-	URL string
-	cmd *exec.Cmd
+	URL       string
+	DICOMAddr string
+	AET       string
+	cmd       *exec.Cmd
 }
+
+// AET is the AE title the test Orthanc answers to.
+const AET = "ORTHANC"
 
 // Start runs Orthanc in a temporary folder, or skips the test when the
 // binary is not installed. It is stopped when the test ends.
@@ -45,7 +51,11 @@ func Start(t testing.TB) *Server {
 		"Plugins":               []string{},
 		"StorageCompression":    false,
 		"HttpServerEnabled":     true,
-		"DicomServerEnabled":    false,
+		"DicomServerEnabled":    true,
+		"DicomAet":              AET,
+		"DicomCheckCalledAet":   true,
+		// Any calling AE may store, as a PACS that knows the hub would let it.
+		"DicomAlwaysAllowStore": true,
 	}
 	b, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(dir, "orthanc.json")
@@ -62,7 +72,7 @@ func Start(t testing.TB) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort), cmd: cmd}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort), DICOMAddr: fmt.Sprintf("127.0.0.1:%d", dicomPort), AET: AET, cmd: cmd}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -78,7 +88,10 @@ func Start(t testing.TB) *Server {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := s.Get(context.Background(), "/system"); err == nil {
-			return s
+			if c, err := net.Dial("tcp", s.DICOMAddr); err == nil {
+				c.Close()
+				return s
+			}
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logf.Name())
@@ -155,4 +168,32 @@ func (s *Server) SOPInstanceUIDs(ctx context.Context) (map[string]int, error) {
 // File returns the DICOM file Orthanc keeps for an instance.
 func (s *Server) File(ctx context.Context, id string) ([]byte, error) {
 	return s.Get(ctx, "/instances/"+id+"/file")
+}
+
+// Lookup returns the id of the instance with a SOP Instance UID, an error
+// when Orthanc has none or more than one.
+func (s *Server) Lookup(ctx context.Context, sopInstanceUID string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/tools/lookup", strings.NewReader(sopInstanceUID))
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var found []struct{ ID, Type string }
+	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil {
+		return "", fmt.Errorf("lookup %s: %s: %w", sopInstanceUID, resp.Status, err)
+	}
+	var ids []string
+	for _, f := range found {
+		if f.Type == "Instance" {
+			ids = append(ids, f.ID)
+		}
+	}
+	if len(ids) != 1 {
+		return "", fmt.Errorf("lookup %s: %d instances", sopInstanceUID, len(ids))
+	}
+	return ids[0], nil
 }
