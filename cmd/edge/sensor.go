@@ -133,14 +133,12 @@ func (r resolved) open(ctx context.Context, e env) (*sensor.Dev, sensor.PortClos
 		p.Close()
 		return nil, nil, sensor.SysPara{}, err
 	}
-	if err := d.VerifyPassword(ctx); err != nil {
-		p.Close()
-		return nil, nil, sensor.SysPara{}, fmt.Errorf("handshake with %s: %w", path, err)
-	}
-	sp, err := d.ReadSysPara(ctx)
+	// A module switched to another rate (edge run switches it to the
+	// fastest) keeps it across power cycles: look for it there too.
+	sp, err := d.Locate(ctx, append([]int{r.baud}, sensor.FastestFirst(sensor.ModuleMaxBaud)...))
 	if err != nil {
 		p.Close()
-		return nil, nil, sensor.SysPara{}, fmt.Errorf("parameters of %s: %w", path, err)
+		return nil, nil, sensor.SysPara{}, fmt.Errorf("handshake with %s: %w", path, err)
 	}
 	return d, p, sp, nil
 }
