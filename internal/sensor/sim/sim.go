@@ -19,15 +19,15 @@ import (
 
 // Options describe the simulated module and the faults it injects.
 type Options struct {
-	Width, Height int    // image geometry; 256×288 when zero
-	PacketSize    int    // data packet size: 32, 64, 128 or 256; 128 when zero
+	Width, Height int // image geometry; 256×288 when zero
+	PacketSize    int // data packet size: 32, 64, 128 or 256; 128 when zero
 	// Baud is the line rate the module starts at, paces its output at and
 	// reports; SetSysPara changes it. 0 sends unpaced and reports 57,600,
 	// and then any rate the driver's end sets is heard.
-	Baud int
-	Address       uint32 // the module's address; 0 means the factory 0xFFFFFFFF
-	Password      uint32 // a non-zero password must be verified before other commands
-	LibrarySize   int    // template pages; 300 when zero
+	Baud        int
+	Address     uint32 // the module's address; 0 means the factory 0xFFFFFFFF
+	Password    uint32 // a non-zero password must be verified before other commands
+	LibrarySize int    // template pages; 300 when zero
 
 	CorruptRate float64       // probability that a packet sent has one byte changed, dropped or repeated
 	StallRate   float64       // probability that a packet sent pauses halfway for StallFor
