@@ -93,6 +93,11 @@ func (d *Dev) SetBaud(ctx context.Context, baud int) error {
 	if err := CheckBaud(baud); err != nil {
 		return fmt.Errorf("sensor: SetSysPara: %w", err)
 	}
+	if sp.Baud() == 0 {
+		// A Reconnecting port over a device that cannot change speed:
+		// the module must not be moved where the port cannot follow.
+		return fmt.Errorf("sensor: SetSysPara baud %d: the port's device cannot change its line rate", baud)
+	}
 	if _, err := d.commandTries(ctx, "SetSysPara", []byte{cmdSetSysPara, paraBaud, byte(baud / 9600)}, 1, false); err != nil {
 		return err
 	}
@@ -169,7 +174,7 @@ var ErrSwitch = errors.New("sensor: baud switch failed")
 // Switch moves the module and the port to the fastest rate both hold
 // (FastestBaud(max)): SetBaud, then a ReadSysPara at the new rate that must
 // report it. When that check fails the module is looked for at the old rate,
-// then at every rate up to max (Locate): a module that missed the switch, or
+// the new one, then at every rate of SwitchRates (Locate): a module that missed the switch, or
 // took it while its acknowledgement was lost, is not lost. It returns the
 // rate the line runs at afterwards; with an error wrapping ErrSwitch the
 // module still answers at that rate, with any other error it was not found.
@@ -189,6 +194,9 @@ func (d *Dev) Switch(ctx context.Context, max int) (int, error) {
 		}
 	}
 	from := sp.Baud()
+	if from == 0 {
+		return 0, fmt.Errorf("sensor: switch: the port's device cannot change its line rate")
+	}
 	if d.baud == to && from == to {
 		return to, nil
 	}
@@ -208,7 +216,7 @@ func (d *Dev) Switch(ctx context.Context, max int) (int, error) {
 		// The module refused and said so at the old rate: nothing moved.
 		return from, fmt.Errorf("%w: %d to %d baud: %w", ErrSwitch, from, to, serr)
 	}
-	rates := append([]int{from, to}, FastestFirst(max)...)
+	rates := append([]int{from, to}, FastestFirst(ModuleMaxBaud)...)
 	para, err := d.Locate(ctx, rates)
 	if err != nil {
 		return 0, fmt.Errorf("sensor: switch %d to %d baud: %v; then: %w", from, to, serr, err)
