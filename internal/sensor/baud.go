@@ -173,9 +173,10 @@ var ErrSwitch = errors.New("sensor: baud switch failed")
 
 // Switch moves the module and the port to the fastest rate both hold
 // (FastestBaud(max)): SetBaud, then a ReadSysPara at the new rate that must
-// report it. When that check fails the module is looked for at the old rate,
-// the new one, then at every rate of SwitchRates (Locate): a module that missed the switch, or
-// took it while its acknowledgement was lost, is not lost. It returns the
+// report it. When that check fails the module is looked for at the old
+// rate, the new one, then at every rate of SwitchRates (Locate): a module
+// that missed the switch, or took it while its acknowledgement was lost, is
+// not lost. It returns the
 // rate the line runs at afterwards; with an error wrapping ErrSwitch the
 // module still answers at that rate, with any other error it was not found.
 // The module must have been talked to (ReadSysPara) at the port's rate.
