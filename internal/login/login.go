@@ -5,6 +5,12 @@
 // Verify and Identify work on images in memory: a print is never written to
 // a file, since a fingerprint cannot be revoked.
 //
+// At each handshake the station finds the module at whatever rate it is at
+// (a module keeps a rate it was switched to across power cycles) and
+// switches it to the fastest rate it and the serial adapter hold
+// (Options.MaxBaud). Identification searches the store's minutiae gallery
+// prepared once and kept until the store changes.
+//
 // The CLI (edge sensor enroll|login) and the appliance (edge run) share it.
 package login
 
