@@ -2,13 +2,18 @@ package login_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"edge/internal/biometric"
+	"edge/internal/biometric/minutiae"
 	"edge/internal/login"
+	"edge/internal/sensor"
 )
 
 // TestGalleryFollowsTheStore: the prepared gallery serves login after
@@ -115,4 +120,70 @@ func TestGalleryRacyWindow(t *testing.T) {
 	if got := s.GalleryBuilds(); got != 4 {
 		t.Errorf("gallery prepared %d times once the store aged, want 4", got)
 	}
+}
+
+// BenchmarkIdentify100 is the minutiae decision of one login among 100
+// enrolled clinicians (the features are the test's cheap stand-in): the
+// station's gallery kept prepared, against the store's IdentifyPrint, which
+// prepares every clinician's impressions at every call.
+func BenchmarkIdentify100(b *testing.B) {
+	dir := b.TempDir()
+	st, err := biometric.CreateStore(filepath.Join(dir, "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := &blockExtractor{}
+	calibrate(b, st, x, 0.8)
+	s, err := login.Open(login.Options{
+		Open:      func() (sensor.PortCloser, error) { return nil, errors.New("no sensor") },
+		Extractor: x, Store: st,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetRacyWindow(-1)
+	ctx := context.Background()
+	// Some synthetic prints have too few minutiae to enroll: the next seed
+	// stands in.
+	var seeds []uint64
+	for seed := uint64(1000); len(seeds) < 100 && seed < 1400; seed++ {
+		img := asCaptured(synth(seed))
+		_, _, err := s.EnrollPrints(ctx, fmt.Sprintf("dr.%03d", len(seeds)), []image.Image{img, img, img}, false)
+		if errors.Is(err, minutiae.ErrNoFingerprint) {
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		seeds = append(seeds, seed)
+	}
+	if len(seeds) < 100 {
+		b.Fatalf("only %d synthetic prints enrolled", len(seeds))
+	}
+	probe := asCaptured(synth(seeds[42]))
+	v, err := x.Features(ctx, probe)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("station", func(b *testing.B) {
+		// The first login prepares the gallery; the timed ones use it.
+		if _, err := s.IdentifyPrint(ctx, probe); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			r, err := s.IdentifyPrint(ctx, probe)
+			if err != nil || r.Decision.ID != "dr.042" {
+				b.Fatalf("%+v, %v", r, err)
+			}
+		}
+		b.ReportMetric(float64(s.GalleryBuilds()), "builds")
+	})
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			d, _, _, err := st.IdentifyPrint(ctx, probe, 500, x.ModelHash(), v)
+			if err != nil || d.ID != "dr.042" {
+				b.Fatalf("%+v, %v", d, err)
+			}
+		}
+	})
 }
