@@ -53,7 +53,7 @@ func runSensor(ctx context.Context, e env, args []string) error {
 type sensorFlags struct {
 	port              *string
 	board             func() (*board.Profile, error)
-	baud              *int
+	baud, maxBaud     *int
 	address, password *string
 	timeout           *time.Duration
 }
@@ -62,7 +62,8 @@ func addSensorFlags(fs *flag.FlagSet) sensorFlags {
 	return sensorFlags{
 		port:     fs.String("port", "", "serial device (default: the board's, else the first USB adapter that answers)"),
 		board:    addBoardFlag(fs),
-		baud:     fs.Int("baud", 0, "line rate, 9600 to 115200 (default: the board's, else 57600)"),
+		baud:     fs.Int("baud", 0, "line rate, 9600 to 115200 (default: the board's, else 57600); a module switched to another is found there"),
+		maxBaud:  fs.Int("max-baud", 0, "fastest standard rate the serial adapter holds: enroll and login switch the module to the fastest rate both hold (default 115200)"),
 		address:  fs.String("address", "", "module address (default: the board's, else 0xFFFFFFFF)"),
 		password: fs.String("password", "", "module password (default: the board's, else 0)"),
 		timeout:  fs.Duration("timeout", 30*time.Second, "give up on the whole command after this long"),
@@ -71,10 +72,11 @@ func addSensorFlags(fs *flag.FlagSet) sensorFlags {
 
 // resolved is what the flags and the board profile settle on.
 type resolved struct {
-	port string
-	baud int
-	opts sensor.Opts
-	gpio gpio.Pins
+	port    string
+	baud    int
+	maxBaud int
+	opts    sensor.Opts
+	gpio    gpio.Pins
 }
 
 func (f sensorFlags) resolve() (resolved, error) {
@@ -92,6 +94,11 @@ func (f sensorFlags) resolve() (resolved, error) {
 	}
 	if err := sensor.CheckBaud(r.baud); err != nil {
 		return r, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if r.maxBaud = *f.maxBaud; r.maxBaud != 0 {
+		if err := sensor.CheckAdapterBaud(r.maxBaud); err != nil {
+			return r, fmt.Errorf("%w: -max-baud: %v", errUsage, err)
+		}
 	}
 	for _, u := range []struct {
 		name, s string
@@ -133,14 +140,12 @@ func (r resolved) open(ctx context.Context, e env) (*sensor.Dev, sensor.PortClos
 		p.Close()
 		return nil, nil, sensor.SysPara{}, err
 	}
-	if err := d.VerifyPassword(ctx); err != nil {
-		p.Close()
-		return nil, nil, sensor.SysPara{}, fmt.Errorf("handshake with %s: %w", path, err)
-	}
-	sp, err := d.ReadSysPara(ctx)
+	// A module switched to another rate (edge run switches it to the
+	// fastest) keeps it across power cycles: look for it there too.
+	sp, err := d.Locate(ctx, append([]int{r.baud}, sensor.FastestFirst(sensor.ModuleMaxBaud)...))
 	if err != nil {
 		p.Close()
-		return nil, nil, sensor.SysPara{}, fmt.Errorf("parameters of %s: %w", path, err)
+		return nil, nil, sensor.SysPara{}, fmt.Errorf("handshake with %s: %w", path, err)
 	}
 	return d, p, sp, nil
 }
@@ -479,6 +484,7 @@ func (r resolved) station(ctx context.Context, e env, inf inferFlags, st *biomet
 		Logger:       log,
 		Progress:     bar.update,
 		DecisionOnly: decisionOnly,
+		MaxBaud:      r.maxBaud,
 	})
 	if err != nil {
 		x.Close()

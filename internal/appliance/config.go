@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"edge/internal/protect"
+	"edge/internal/sensor"
 	"edge/internal/uplink"
 )
 
@@ -51,6 +52,7 @@ type Config struct {
 type SensorConfig struct {
 	Port     string `json:"port"`
 	Baud     int    `json:"baud"`
+	MaxBaud  int    `json:"max_baud"`
 	Address  string `json:"address"`
 	Password string `json:"password"`
 }
@@ -239,6 +241,11 @@ func (c *Config) check() error {
 	}
 	if (c.Uplink.Hub == "") != (c.Uplink.Pin == "") {
 		return errors.New("appliance: config: uplink.hub and uplink.pin go together")
+	}
+	if c.Sensor.MaxBaud != 0 {
+		if err := sensor.CheckAdapterBaud(c.Sensor.MaxBaud); err != nil {
+			return fmt.Errorf("appliance: config: sensor.max_baud: %w", err)
+		}
 	}
 	for _, u := range []struct{ key, v string }{{"sensor.address", c.Sensor.Address}, {"sensor.password", c.Sensor.Password}} {
 		if u.v == "" {

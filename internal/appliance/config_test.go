@@ -17,6 +17,7 @@ func TestConfigUnknownKeyNamed(t *testing.T) {
 		{minimal + `, "status": {"listen": "0.0.0.0:8080"}}`, "status.password"},
 		{minimal + `, "scheme": "v9"}`, `unknown scheme "v9"`},
 		{minimal + `, "sensor": {"address": "zz"}}`, "sensor.address"},
+		{minimal + `, "sensor": {"max_baud": 100000}}`, "sensor.max_baud"},
 		{minimal + `, "clock": {"not_before": "soon"}}`, "clock.not_before"},
 		{minimal + `, "modality": {"allow_sources": ["nowhere"]}}`, "allow_sources"},
 		{`{"keys": "k", "store": "s"}`, "state_dir"},
@@ -27,6 +28,14 @@ func TestConfigUnknownKeyNamed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestConfigMaxBaud(t *testing.T) {
+	t.Setenv("STATE_DIRECTORY", "")
+	c, err := ParseConfig([]byte(minimal + `, "sensor": {"max_baud": 921600}}`))
+	if err != nil || c.Sensor.MaxBaud != 921600 {
+		t.Fatalf("sensor.max_baud 921600: %+v, %v", c.Sensor, err)
 	}
 }
 

@@ -33,6 +33,8 @@
 //	scheme                      "v1" (default) or "paper"
 //	sensor.port                 serial device of the module ("" finds it among USB-serial adapters)
 //	sensor.baud                 its line rate, 9600..115200 (default: the board's, else 57600)
+//	sensor.max_baud             fastest rate the serial adapter holds, a standard rate from 9600; the module
+//	                            is switched to the fastest rate it and the adapter hold (default 115200)
 //	sensor.address              module address, e.g. "0xFFFFFFFF" (default: the board's)
 //	sensor.password             module password (default: the board's, else 0)
 //	session.idle_timeout_seconds a session ends when no image came for this long (default 600)

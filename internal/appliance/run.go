@@ -272,7 +272,7 @@ func openStation(ctx context.Context, cfg *Config, prof *board.Profile, x login.
 	} else {
 		lines = l
 	}
-	return login.Open(login.Options{Open: open, Sensor: &s.Opts, Lines: lines, Extractor: x, Store: store, Logger: log})
+	return login.Open(login.Options{Open: open, Sensor: &s.Opts, Lines: lines, Extractor: x, Store: store, Logger: log, MaxBaud: cfg.Sensor.MaxBaud})
 }
 
 // serve runs every concern until ctx ends, then drains.

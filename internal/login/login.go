@@ -5,6 +5,12 @@
 // Verify and Identify work on images in memory: a print is never written to
 // a file, since a fingerprint cannot be revoked.
 //
+// At each handshake the station finds the module at whatever rate it is at
+// (a module keeps a rate it was switched to across power cycles) and
+// switches it to the fastest rate it and the serial adapter hold
+// (Options.MaxBaud). Identification searches the store's minutiae gallery
+// prepared once and kept until the store changes.
+//
 // The CLI (edge sensor enroll|login) and the appliance (edge run) share it.
 package login
 
@@ -60,6 +66,20 @@ type Options struct {
 	// DPI is the sensor's scan resolution, which the minutiae matcher
 	// needs; 0 means 500, the R30x family's.
 	DPI int
+	// MaxBaud is the fastest line rate the serial adapter (or UART) holds;
+	// the station switches the module to the fastest rate both hold at each
+	// handshake, and looks for a module it cannot hear among the rates up to
+	// it. 0 means sensor.ModuleMaxBaud (115,200), which every supported
+	// adapter holds. The port must be a sensor.SpeedPort (sensor.OpenSerial's
+	// is) for either; otherwise the module stays at the rate Open gives.
+	MaxBaud int
+}
+
+func (o *Options) maxBaud() int {
+	if o.MaxBaud <= 0 {
+		return sensor.ModuleMaxBaud
+	}
+	return o.MaxBaud
 }
 
 func (o *Options) dpi() int {
@@ -93,6 +113,8 @@ type Station struct {
 
 	stMu  sync.Mutex
 	state SensorState
+
+	gallery galleryCache
 }
 
 // ErrNoStore is wrapped when the store holds no clinician to identify.
@@ -109,6 +131,8 @@ func Open(opts Options) (*Station, error) {
 		return nil, errors.New("login: no feature extractor")
 	case opts.Store == nil:
 		return nil, errors.New("login: no template store")
+	case opts.MaxBaud != 0 && sensor.CheckAdapterBaud(opts.MaxBaud) != nil:
+		return nil, fmt.Errorf("login: maximum line rate: %w", sensor.CheckAdapterBaud(opts.MaxBaud))
 	}
 	log := opts.Logger
 	if log == nil {
@@ -169,12 +193,32 @@ func (s *Station) handshake(ctx context.Context) error {
 	if s.ready {
 		return nil
 	}
-	if err := s.dev.VerifyPassword(ctx); err != nil {
+	max := s.opts.maxBaud()
+	// Where the module is most likely: at the rate the port is set to (the
+	// one it was last switched to, or the one Open gives), else at the rate
+	// this station switches it to, which it keeps across power cycles, else
+	// at any rate the port can be set to (a max_baud set low for a long
+	// cable is no reason not to look above it, and to bring it down).
+	rates := []int{s.port.Baud(), sensor.FastestBaud(max)}
+	rates = append(rates, sensor.FastestFirst(sensor.ModuleMaxBaud)...)
+	sp, err := s.dev.Locate(ctx, rates)
+	if err != nil {
 		return s.lost(fmt.Errorf("login: sensor handshake: %w", err))
 	}
-	sp, err := s.dev.ReadSysPara(ctx)
-	if err != nil {
-		return s.lost(fmt.Errorf("login: sensor parameters: %w", err))
+	// A port that cannot change speed reports 0 and stays where it is.
+	if from, want := s.port.Baud(), sensor.FastestBaud(max); from != 0 && (sp.Baud != want || from != want) {
+		got, err := s.dev.Switch(ctx, max)
+		switch {
+		case errors.Is(err, sensor.ErrSwitch):
+			s.log.Warn("login: sensor stays at its line rate", "baud", got, "err", err)
+		case err != nil:
+			return s.lost(fmt.Errorf("login: sensor line rate: %w", err))
+		default:
+			s.log.Info("login: sensor switched", "from", from, "to", got)
+		}
+		if sp, err = s.dev.ReadSysPara(ctx); err != nil {
+			return s.lost(fmt.Errorf("login: sensor parameters: %w", err))
+		}
 	}
 	s.ready = true
 	s.setState(true, nil, &sp)
@@ -369,8 +413,11 @@ type Result struct {
 	Decision   biometric.Decision
 	Identity   *biometric.Identity
 	Candidates int
-	// Capture and Features are how long the sensor and the model took.
-	Capture, Features time.Duration
+	// Capture and Features are how long the sensor and the model took;
+	// Match how long the minutiae decision took (extraction from the print,
+	// the search, and for identification the check that the store's prepared
+	// gallery is current).
+	Capture, Features, Match time.Duration
 }
 
 // VerifyPrint checks a print in memory against clinician id's enrolled
@@ -392,15 +439,21 @@ func (s *Station) VerifyPrint(ctx context.Context, id string, print image.Image)
 		return nil, err
 	}
 	r.Features = took
+	t0 := time.Now()
 	d, ident, err := st.VerifyPrint(id, print, s.opts.dpi(), model, v)
 	if err != nil {
 		return nil, fmt.Errorf("login: verify %q: %w", id, err)
 	}
+	r.Match = time.Since(t0)
 	r.Decision, r.Identity = d, ident
 	return r, nil
 }
 
-// IdentifyPrint finds the enrolled clinician a print in memory belongs to.
+// IdentifyPrint finds the enrolled clinician a print in memory belongs to,
+// in the store's gallery as the station keeps it prepared: read again only
+// when the store changed since (see galleryCache), so a clinician enrolled,
+// re-enrolled or removed meanwhile, by this station or another process, is
+// searched as the store holds them now.
 func (s *Station) IdentifyPrint(ctx context.Context, print image.Image) (*Result, error) {
 	st, model := s.opts.Store, s.Model()
 	ids, err := st.IDs()
@@ -411,24 +464,26 @@ func (s *Station) IdentifyPrint(ctx context.Context, print image.Image) (*Result
 		return nil, fmt.Errorf("%w in %s", ErrNoStore, st.Dir())
 	}
 	r := &Result{}
-	if s.opts.DecisionOnly {
-		d, n, err := st.FindPrint(ctx, print, s.opts.dpi(), model)
-		if err != nil {
-			return nil, fmt.Errorf("login: identify: %w", err)
-		}
-		r.Decision, r.Candidates = d, n
-	} else {
-		v, took, err := s.probe(ctx, print)
-		if err != nil {
+	var v []float32
+	if !s.opts.DecisionOnly {
+		if v, r.Features, err = s.probe(ctx, print); err != nil {
 			return nil, err
 		}
-		r.Features = took
-		d, ident, n, err := st.IdentifyPrint(ctx, print, s.opts.dpi(), model, v)
-		if err != nil {
-			return nil, fmt.Errorf("login: identify: %w", err)
-		}
-		r.Decision, r.Identity, r.Candidates = d, ident, n
 	}
+	t0 := time.Now()
+	g, err := s.gallery.get(ctx, st, model)
+	if err != nil {
+		return nil, fmt.Errorf("login: identify: %w", err)
+	}
+	if s.opts.DecisionOnly {
+		r.Decision, err = g.Find(ctx, print, s.opts.dpi())
+	} else {
+		r.Decision, r.Identity, err = g.Identify(ctx, print, s.opts.dpi(), v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login: identify: %w", err)
+	}
+	r.Match, r.Candidates = time.Since(t0), g.Len()
 	if !r.Decision.Match {
 		// The nearest clinician is no one's business at a failed login.
 		r.Decision.ID = ""

@@ -55,7 +55,7 @@ func TestEnrollIdentifyThroughPTY(t *testing.T) {
 	if err != nil || !v.Decision.Match || v.Identity == nil {
 		t.Fatalf("verify: %+v, %v", v, err)
 	}
-	if st := s.Sensor(); !st.Connected || st.Baud != 57600 || st.PacketSize != 128 {
+	if st := s.Sensor(); !st.Connected || st.Baud != 115200 || st.PacketSize != 128 {
 		t.Errorf("sensor state %+v", st)
 	}
 	if got := simA.Stats().Uploads; got != 5 {

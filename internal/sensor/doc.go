@@ -34,6 +34,30 @@
 // its checksum, has exactly the packet size, and the end packet of the same
 // try sits where the geometry says it must; see [Dev.UpImage].
 //
+// # Line rate
+//
+// A module talks at 9,600·N baud, N 1 to 12 (57,600 from the factory).
+// SetSysPara (0x0E) with parameter number 4 and the value N changes it:
+//
+//	EF 01 | address | 01 | 00 05 | 0E 04 N | sum
+//
+// The module acknowledges at the old rate (confirmation 0x00; 0x1A, wrong
+// register number, for an unknown parameter; an N outside 1 to 12 is
+// refused too, and the simulator answers 0x1B), then talks at the new one, and keeps it in flash across power cycles; ReadSysPara reports N
+// in its last two bytes. [Dev.SetBaud] sends it once (a lost answer leaves
+// the module at either rate) and then sets the port, a [SpeedPort]: the
+// serial port [OpenSerial] returns changes its speed through termios after
+// the bytes written have left (tcdrain), and [Reconnecting] sets the rate
+// last set on every device it opens again. [Dev.Switch] picks the fastest
+// rate of [SwitchRates] (the module rates that are standard termios rates:
+// 9,600, 19,200, 38,400, 57,600, 115,200) that the adapter holds, switches,
+// checks with a ReadSysPara at the new rate, and when the check fails looks
+// for the module at the old rate and then at every rate ([Dev.Locate]), so
+// a module that missed the switch, or took it while its answer was lost, is
+// found wherever it is. Because the rate persists, every handshake
+// ([ProbePort], and the login station's) looks for the module at the other
+// rates when it is silent at the expected one.
+//
 // # Transport
 //
 // The driver reads and writes through [Port], the three methods of a serial

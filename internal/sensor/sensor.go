@@ -137,6 +137,13 @@ func (d *Dev) ack(ctx context.Context, want int) ([]byte, int64, int, error) {
 // (the payload after the confirmation code), resending on a broken or
 // missing answer.
 func (d *Dev) command(ctx context.Context, name string, payload []byte, ackLen int) ([]byte, error) {
+	return d.commandTries(ctx, name, payload, ackLen, true)
+}
+
+// commandTries is command; a command that must not be sent twice after a
+// missing answer (resend false) is resent only when the module said it got
+// it broken.
+func (d *Dev) commandTries(ctx context.Context, name string, payload []byte, ackLen int, resend bool) ([]byte, error) {
 	var last error
 	for try := 0; try <= d.opts.Retries; try++ {
 		if try > 0 {
@@ -150,6 +157,9 @@ func (d *Dev) command(ctx context.Context, name string, payload []byte, ackLen i
 			return nil, err
 		}
 		p, _, _, err := d.ack(ctx, ackLen)
+		if errors.Is(err, ErrTimeout) && !resend {
+			return nil, fmt.Errorf("sensor: %s: no answer (not sent again): %w", name, err)
+		}
 		if errors.Is(err, ErrTimeout) {
 			last = err
 			continue

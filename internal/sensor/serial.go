@@ -20,6 +20,8 @@ type PortCloser interface {
 var (
 	_ PortCloser = serial.Port(nil)
 	_ PortCloser = (*Reconnecting)(nil)
+	_ SpeedPort  = (*Reconnecting)(nil)
+	_ SpeedPort  = (*serialPort)(nil)
 )
 
 // CheckBaud accepts the rates the modules support: 9,600·N for N 1 to 12.
@@ -30,17 +32,53 @@ func CheckBaud(baud int) error {
 	return nil
 }
 
-// OpenSerial opens a serial device at baud, 8N1, raw.
+// OpenSerial opens a serial device at baud, 8N1, raw. The port it returns
+// is a SpeedPort.
 func OpenSerial(path string, baud int) (PortCloser, error) {
 	if err := CheckBaud(baud); err != nil {
 		return nil, err
 	}
-	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	p, err := serial.Open(path, mode(baud))
 	if err != nil {
 		return nil, fmt.Errorf("sensor: open %s at %d baud: %w", path, baud, err)
 	}
-	return p, nil
+	return &serialPort{Port: p, path: path, baud: baud}, nil
 }
+
+func mode(baud int) *serial.Mode {
+	return &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
+}
+
+// serialPort is go.bug.st/serial's port with the rate it was set to, which
+// it changes through termios (SetMode: TCSETS, or TCSETS2 with BOTHER for a
+// rate without a Bnnn constant).
+type serialPort struct {
+	serial.Port
+	path string
+	baud int
+}
+
+// SetBaud waits for the bytes written to leave at the old rate (tcdrain),
+// sets the new one and drops what was received half at one rate and half at
+// the other.
+func (p *serialPort) SetBaud(baud int) error {
+	if err := CheckBaud(baud); err != nil {
+		return err
+	}
+	if err := p.Drain(); err != nil {
+		return fmt.Errorf("sensor: %s: drain before changing to %d baud: %w", p.path, baud, err)
+	}
+	if err := p.SetMode(mode(baud)); err != nil {
+		return fmt.Errorf("sensor: %s: set %d baud: %w", p.path, baud, err)
+	}
+	p.baud = baud
+	if err := p.ResetInputBuffer(); err != nil {
+		return fmt.Errorf("sensor: %s: flush input at %d baud: %w", p.path, baud, err)
+	}
+	return nil
+}
+
+func (p *serialPort) Baud() int { return p.baud }
 
 // Adapter is a USB-serial bridge chip the modules are sold with.
 type Adapter struct {
@@ -114,6 +152,8 @@ func OpenUSB(vid, pid string, baud int) (PortCloser, error) {
 // Probe is what one candidate answered to the handshake.
 type Probe struct {
 	Candidate
+	// Baud is the line rate the module answered at.
+	Baud int
 	Para SysPara
 	Err  error
 }
@@ -122,7 +162,9 @@ type Probe struct {
 // behind it answers nothing.
 const ProbeTimeout = 500 * time.Millisecond
 
-// ProbePort opens path and tries VfyPwd and ReadSysPara with opts.
+// ProbePort opens path and tries VfyPwd and ReadSysPara with opts, at baud
+// and then at the other SwitchRates, fastest first: a module switched to
+// another rate keeps it across power cycles.
 func ProbePort(ctx context.Context, c Candidate, baud int, opts Opts) Probe {
 	pr := Probe{Candidate: c}
 	p, err := OpenSerial(c.Path, baud)
@@ -138,11 +180,10 @@ func ProbePort(ctx context.Context, c Candidate, baud int, opts Opts) Probe {
 		pr.Err = err
 		return pr
 	}
-	if err := d.VerifyPassword(ctx); err != nil {
-		pr.Err = err
-		return pr
+	pr.Para, pr.Err = d.Locate(ctx, append([]int{baud}, FastestFirst(ModuleMaxBaud)...))
+	if pr.Err == nil {
+		pr.Baud = p.(SpeedPort).Baud()
 	}
-	pr.Para, pr.Err = d.ReadSysPara(ctx)
 	return pr
 }
 
@@ -179,11 +220,17 @@ var ErrDisconnected = errors.New("sensor: port disconnected")
 // Reconnecting is a Port that survives an unplugged adapter: the call that
 // finds the device gone fails with ErrDisconnected, and a later call opens
 // it again through open (by path, or by finding it among the adapters).
+//
+// The line rate last set (SetBaud) is set again on every device it opens,
+// since a module keeps a rate it was switched to across a power cycle:
+// that is where it will be found first.
 type Reconnecting struct {
 	open    func() (PortCloser, error)
 	p       PortCloser
 	timeout time.Duration
 	haveTO  bool
+	baud    int // set by SetBaud; 0: the rate open gives
+	opened  int // the rate of the device open now, as open gave it
 }
 
 // NewReconnecting returns a port that opens through open on first use.
@@ -205,8 +252,50 @@ func (r *Reconnecting) get() (PortCloser, error) {
 			return nil, fmt.Errorf("%w: set read timeout after reopening: %w", ErrDisconnected, err)
 		}
 	}
+	r.opened = 0
+	if sp, ok := p.(SpeedPort); ok {
+		r.opened = sp.Baud()
+		if r.baud != 0 && r.baud != r.opened {
+			if err := sp.SetBaud(r.baud); err != nil {
+				p.Close()
+				return nil, fmt.Errorf("%w: set %d baud after reopening: %w", ErrDisconnected, r.baud, err)
+			}
+		}
+	}
 	r.p = p
 	return p, nil
+}
+
+// SetBaud sets the rate of the device open now (opening it if none is) and
+// of every device opened later.
+func (r *Reconnecting) SetBaud(baud int) error {
+	p, err := r.get()
+	if err != nil {
+		return err
+	}
+	sp, ok := p.(SpeedPort)
+	if !ok {
+		return fmt.Errorf("sensor: the port (%T) cannot change its line rate", p)
+	}
+	if err := sp.SetBaud(baud); err != nil {
+		return r.lost(err)
+	}
+	r.baud = baud
+	return nil
+}
+
+// Baud is the rate set last, else the rate the device open now was opened
+// at; 0 when neither is known.
+func (r *Reconnecting) Baud() int {
+	if r.baud != 0 {
+		return r.baud
+	}
+	if r.p == nil {
+		if _, err := r.get(); err != nil {
+			return 0
+		}
+	}
+	return r.opened
 }
 
 func (r *Reconnecting) lost(err error) error {

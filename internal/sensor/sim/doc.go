@@ -16,6 +16,14 @@
 // the driver does not know, and hang up the line in the middle of an image
 // upload.
 //
+// SetSysPara's baud rate (parameter 4) is taken as a module takes it: the
+// acknowledgement at the old pace, everything after at the new one, kept
+// across a simulated hang-up, reported by ReadSysPara; an N outside 1 to 12
+// gets 0x1B. On a pty (Run) a paced module reads the rate the driver set on
+// the slave with termios and drops the bytes that arrive while it differs
+// from its own, as a UART at the wrong rate hears only noise; a pty moves
+// bytes at any rate, so without this a driver at the wrong rate would pass.
+//
 // Character files and templates are not the module's minutiae format: a
 // character file is the SHA-256 of the 4-bit image, so the same print always
 // gives the same file and a search finds exactly the prints enrolled.

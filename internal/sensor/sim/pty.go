@@ -101,6 +101,41 @@ func makeRaw(fd, baud int) error {
 	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
+// LineRate is the rate the slave is set to now: the one the driver asked
+// for with termios (a pty keeps it, though it moves bytes at any speed).
+func (p *PTY) LineRate() (int, error) {
+	var rate int
+	err := control(p.slave, func(fd int) error {
+		t, err := unix.IoctlGetTermios(fd, unix.TCGETS2)
+		if err != nil {
+			return err
+		}
+		if t.Cflag&unix.CBAUD == unix.BOTHER {
+			rate = int(t.Ospeed)
+			return nil
+		}
+		for r, b := range bauds {
+			if t.Cflag&unix.CBAUD == b {
+				rate = r
+				return nil
+			}
+		}
+		return fmt.Errorf("speed code %#o unknown to the simulator", t.Cflag&unix.CBAUD)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sim: line rate of %s: %w", p.Name, err)
+	}
+	return rate, nil
+}
+
+// line is the master side with the rate the driver set on the slave.
+type line struct {
+	*os.File
+	pty *PTY
+}
+
+func (l line) LineRate() (int, error) { return l.pty.LineRate() }
+
 func (p *PTY) close() {
 	p.Master.Close()
 	p.slave.Close()
@@ -124,7 +159,8 @@ func (p *PTY) Close() error {
 // when not nil, is called with each pty once its link exists.
 func Run(ctx context.Context, s *Sim, link string, back time.Duration, ready func(*PTY)) error {
 	for {
-		p, err := OpenPTY(link, s.opts.Baud)
+		// A module switched to another rate comes back at it.
+		p, err := OpenPTY(link, s.Baud())
 		if err != nil {
 			return err
 		}
@@ -132,7 +168,7 @@ func Run(ctx context.Context, s *Sim, link string, back time.Duration, ready fun
 			ready(p)
 		}
 		stop := context.AfterFunc(ctx, func() { p.Master.SetDeadline(time.Now()) })
-		err = s.Serve(ctx, p.Master)
+		err = s.Serve(ctx, line{p.Master, p})
 		stop()
 		p.Close()
 		if ctx.Err() != nil {

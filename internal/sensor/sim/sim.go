@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -18,12 +19,15 @@ import (
 
 // Options describe the simulated module and the faults it injects.
 type Options struct {
-	Width, Height int    // image geometry; 256×288 when zero
-	PacketSize    int    // data packet size: 32, 64, 128 or 256; 128 when zero
-	Baud          int    // line rate to pace output at and to report; 0 sends unpaced
-	Address       uint32 // the module's address; 0 means the factory 0xFFFFFFFF
-	Password      uint32 // a non-zero password must be verified before other commands
-	LibrarySize   int    // template pages; 300 when zero
+	Width, Height int // image geometry; 256×288 when zero
+	PacketSize    int // data packet size: 32, 64, 128 or 256; 128 when zero
+	// Baud is the line rate the module starts at, paces its output at and
+	// reports; SetSysPara changes it. 0 sends unpaced and reports 57,600,
+	// and then any rate the driver's end sets is heard.
+	Baud        int
+	Address     uint32 // the module's address; 0 means the factory 0xFFFFFFFF
+	Password    uint32 // a non-zero password must be verified before other commands
+	LibrarySize int    // template pages; 300 when zero
 
 	CorruptRate float64       // probability that a packet sent has one byte changed, dropped or repeated
 	StallRate   float64       // probability that a packet sent pauses halfway for StallFor
@@ -33,6 +37,9 @@ type Options struct {
 	// DisconnectAfter hangs up after this many image bytes of an upload
 	// have been sent; 0 never.
 	DisconnectAfter int
+	// IgnoreBaudSwitch acknowledges a valid SetSysPara baud change and stays
+	// at the old rate, as a module whose flash write failed.
+	IgnoreBaudSwitch bool
 	// Seed makes the fault pattern repeatable.
 	Seed uint64
 }
@@ -61,6 +68,7 @@ type Sim struct {
 	hungUp    bool
 	led       sensor.LED
 	uploadOut int
+	baud      int // the line rate now, under mu: kept across hang-ups, as a module keeps it in flash
 }
 
 // Stats counts what a Sim did.
@@ -73,6 +81,13 @@ type Stats struct {
 	BadCommandsReceived  int
 	Hangups              int
 	WrongPasswordAnswers int
+	// Baud is the module's line rate now; BaudChanges counts the
+	// SetSysPara switches it took.
+	Baud, BaudChanges int
+	// WrongRateBytes counts bytes that arrived while the driver's end of the
+	// line was set to another rate than the module's: a UART hears them as
+	// noise, and so does the simulator.
+	WrongRateBytes int64
 }
 
 // New makes a module holding print, which it fits to the geometry.
@@ -130,6 +145,7 @@ func NewMulti(prints []image.Image, opts Options) (*Sim, error) {
 		noFinger: opts.NoFinger,
 		library:  map[uint16][]byte{},
 		verified: opts.Password == 0,
+		baud:     cmp.Or(opts.Baud, 57600),
 	}, nil
 }
 
@@ -151,6 +167,7 @@ func (s *Sim) Stats() Stats {
 	st := s.stats
 	st.LastLED = s.led
 	st.TemplatesInLibrary = len(s.library)
+	st.Baud = s.baud
 	return st
 }
 
@@ -161,11 +178,33 @@ func (s *Sim) count(f func(*Stats)) {
 	s.mu.Unlock()
 }
 
+// Baud is the module's line rate now.
+func (s *Sim) Baud() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baud
+}
+
+// paced is whether the module runs at a real line rate.
+func (s *Sim) paced() bool { return s.opts.Baud != 0 }
+
+// LineRater is a line whose far end's rate can be read: a pty reports the
+// rate the driver set on its slave (Run serves one).
+type LineRater interface {
+	LineRate() (int, error)
+}
+
 // Serve answers commands read from rw until ctx ends, rw fails, or the
 // simulated line hangs up (ErrHangup). The caller stops a blocked read by
-// closing rw.
+// closing rw. When rw is a LineRater and the module is paced, bytes that
+// arrive while the other end is set to another rate are dropped, as a UART
+// at the wrong rate hears only noise.
 func (s *Sim) Serve(ctx context.Context, rw io.ReadWriter) error {
-	w := &pacedWriter{w: rw, baud: s.opts.Baud}
+	w := &pacedWriter{w: rw}
+	if s.paced() {
+		w.baud = s.Baud()
+	}
+	lr, _ := rw.(LineRater)
 	var buf []byte
 	chunk := make([]byte, 512)
 	for {
@@ -175,6 +214,13 @@ func (s *Sim) Serve(ctx context.Context, rw io.ReadWriter) error {
 		}
 		if err != nil {
 			return fmt.Errorf("sim: read: %w", err)
+		}
+		if lr != nil && s.paced() {
+			if r, err := lr.LineRate(); err == nil && r != s.Baud() {
+				s.count(func(st *Stats) { st.WrongRateBytes += int64(n) })
+				buf = buf[:0]
+				continue
+			}
 		}
 		buf = append(buf, chunk[:n]...)
 		for {
@@ -270,7 +316,7 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 	if !s.verified && cmd != 0x13 {
 		return s.ack(ctx, w, sensor.PasswordRequired)
 	}
-	need := map[byte]int{0x02: 1, 0x04: 5, 0x06: 3, 0x13: 4, 0x35: 4}
+	need := map[byte]int{0x02: 1, 0x04: 5, 0x06: 3, 0x0E: 2, 0x13: 4, 0x35: 4}
 	if len(args) < need[cmd] {
 		return s.ack(ctx, w, sensor.PacketReceiveErr)
 	}
@@ -290,15 +336,13 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 		if s.imageOK {
 			status |= 8
 		}
-		baud := s.opts.Baud
-		if baud == 0 {
-			baud = 57600
-		}
 		sp := sensor.AppendSysPara(nil, sensor.SysPara{
 			Status: status, SystemID: 0x0009, LibrarySize: s.opts.LibrarySize, SecurityLevel: 3,
-			Address: s.opts.Address, PacketSize: s.opts.PacketSize, Baud: baud,
+			Address: s.opts.Address, PacketSize: s.opts.PacketSize, Baud: s.Baud(),
 		})
 		return s.ack(ctx, w, sensor.OK, sp...)
+	case 0x0E: // SetSysPara
+		return s.setSysPara(ctx, w, args[0], args[1])
 	case 0x01: // GenImg
 		if s.noFinger > 0 {
 			s.noFinger--
@@ -375,6 +419,33 @@ func (s *Sim) handle(ctx context.Context, w *pacedWriter, p []byte) error {
 		return s.ack(ctx, w, sensor.OK)
 	}
 	return s.ack(ctx, w, sensor.UndefinedErr)
+}
+
+// setSysPara takes parameter 4, the baud rate control N (9,600·N, N 1 to
+// 12): the acknowledgement leaves at the old rate, everything after it at
+// the new one. Parameters 5 and 6 (security level, packet size) are not
+// simulated and get BadRegister, as an unknown parameter number does.
+func (s *Sim) setSysPara(ctx context.Context, w *pacedWriter, para, n byte) error {
+	if para != 4 {
+		return s.ack(ctx, w, sensor.BadRegister)
+	}
+	if n < 1 || n > 12 {
+		return s.ack(ctx, w, sensor.BadRegisterConfig)
+	}
+	if err := s.ack(ctx, w, sensor.OK); err != nil {
+		return err
+	}
+	if s.opts.IgnoreBaudSwitch {
+		return nil
+	}
+	s.mu.Lock()
+	s.baud = 9600 * int(n)
+	s.stats.BaudChanges++
+	s.mu.Unlock()
+	if s.paced() {
+		w.baud = 9600 * int(n)
+	}
+	return nil
 }
 
 // blank reports an image with no ridges: all one value.

@@ -123,3 +123,62 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestSetSysParaBaud: the module takes N 1 to 12 for parameter 4,
+// acknowledges at the old rate, reports the new one, and refuses a bad N
+// or parameter with the module's codes.
+func TestSetSysParaBaud(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 16, 16))
+	s, err := New(img, Options{Width: 16, Height: 16, PacketSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []byte
+	in = append(in, command(0x0E, 4, 13)...) // N beyond 12
+	in = append(in, command(0x0E, 4, 0)...)  // N 0
+	in = append(in, command(0x0E, 9, 1)...)  // no such parameter
+	in = append(in, command(0x0E, 4)...)     // no value
+	in = append(in, command(0x0E, 4, 12)...) // 115,200
+	in = append(in, command(0x0F)...)
+	c := &conversation{in: bytes.NewReader(in)}
+	s.Serve(context.Background(), c)
+	fs := answers(t, c.out.Bytes())
+	if len(fs) != 6 {
+		t.Fatalf("%d answers, want 6", len(fs))
+	}
+	for i, want := range []sensor.Code{sensor.BadRegisterConfig, sensor.BadRegisterConfig, sensor.BadRegister, sensor.PacketReceiveErr, sensor.OK, sensor.OK} {
+		if got := sensor.Code(fs[i].Payload[0]); got != want {
+			t.Errorf("answer %d: code %#x, want %#x", i, byte(got), byte(want))
+		}
+	}
+	sp, err := sensor.ParseSysPara(fs[5].Payload[1:])
+	if err != nil || sp.Baud != 115200 {
+		t.Errorf("ReadSysPara after the switch: %+v, %v; want 115200", sp, err)
+	}
+	if st := s.Stats(); st.Baud != 115200 || st.BaudChanges != 1 {
+		t.Errorf("stats %+v, want 115200 after one change", st)
+	}
+}
+
+// FuzzServe feeds the module any bytes as commands: it must end on the
+// end of input, with a well-formed answer to whatever it answered.
+func FuzzServe(f *testing.F) {
+	for _, c := range [][]byte{command(0x0E, 4, 12), command(0x0E, 4, 13), command(0x0F), command(0x13, 0, 0, 0, 0), command(0x01, 0x0A)} {
+		f.Add(c)
+	}
+	img := image.NewGray(image.Rect(0, 0, 16, 16))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := New(img, Options{Width: 16, Height: 16, PacketSize: 32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &conversation{in: bytes.NewReader(b)}
+		if err := s.Serve(context.Background(), c); err == nil || !bytes.Contains([]byte(err.Error()), []byte(io.EOF.Error())) {
+			t.Fatalf("Serve ended with %v, want the end of input", err)
+		}
+		answers(t, c.out.Bytes())
+		if r := s.Baud(); r%9600 != 0 || r < 9600 || r > 115200 {
+			t.Fatalf("module at %d baud", r)
+		}
+	})
+}
