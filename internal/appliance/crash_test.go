@@ -21,13 +21,17 @@ import (
 
 const childEnv = "EDGE_APPLIANCE_CHILD" // config path; the addresses go to that path + ".addrs"
 
-// TestApplianceChild is edge run in a child process for TestKill9, which
-// kills it like a board losing power.
-func TestApplianceChild(t *testing.T) {
-	cfg := os.Getenv(childEnv)
-	if cfg == "" {
-		t.Skip("run by TestKill9 only")
+// TestMain is edge run in a child process for TestKill9, which kills it
+// like a board losing power, when started with childEnv set; otherwise it
+// runs the tests.
+func TestMain(m *testing.M) {
+	if cfg := os.Getenv(childEnv); cfg != "" {
+		applianceChild(cfg)
 	}
+	os.Exit(m.Run())
+}
+
+func applianceChild(cfg string) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	err := appliance.Run(ctx, cfg, appliance.Options{
@@ -75,7 +79,7 @@ func TestKill9(t *testing.T) {
 	start := func() string {
 		t.Helper()
 		os.Remove(cfgPath + ".addrs")
-		c, err := testenv.SelfCommand("-test.run=^TestApplianceChild$")
+		c, err := testenv.SelfCommand()
 		if err != nil {
 			t.Fatal(err)
 		}

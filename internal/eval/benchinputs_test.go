@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"edge/internal/medimg"
@@ -41,12 +42,14 @@ func synthDR(n int) *medimg.Image {
 
 // TestWriteBenchInputs writes what scripts/bench-protect.sh measures: a
 // feature file, generated DR images of 256² to 3072², and DICOM copies of
-// the PNG sample images so that the JPEG-LS tools can take them too.
+// the PNG sample images so that the JPEG-LS tools can take them too; into
+// -write-inputs DIR, or a temporary folder. Each image is read back and
+// must hold the pixels written.
 func TestWriteBenchInputs(t *testing.T) {
-	if *benchInputs == "" {
-		t.Skip("run with -write-inputs DIR to write the benchmark's inputs")
-	}
 	dir := *benchInputs
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -59,17 +62,26 @@ func TestWriteBenchInputs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "features.f32"), f, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	put := func(path string, im *medimg.Image, c *medimg.Container) {
+		t.Helper()
+		if err := medimg.WriteFile(path, im, c); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := medimg.ReadFile(path)
+		if err != nil {
+			t.Fatalf("reading back %s: %v", path, err)
+		}
+		if got.Width != im.Width || got.Height != im.Height || got.Channels != im.Channels || !slices.Equal(got.Pix, im.Pix) {
+			t.Errorf("%s does not hold the %d×%d×%d pixels written", path, im.Width, im.Height, im.Channels)
+		}
+	}
 	write := func(name string, im *medimg.Image) {
 		c, err := medimg.NewDICOMContainer(im, "2.25.7"+fmt.Sprint(len(name)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := medimg.WriteFile(filepath.Join(dir, name+".dcm"), im, c); err != nil {
-			t.Fatal(err)
-		}
-		if err := medimg.WriteFile(filepath.Join(dir, name+".png"), im, nil); err != nil {
-			t.Fatal(err)
-		}
+		put(filepath.Join(dir, name+".dcm"), im, c)
+		put(filepath.Join(dir, name+".png"), im, nil)
 	}
 	for _, n := range []int{256, 512, 1024, 2048, 3072} {
 		write(fmt.Sprintf("dr%d", n), synthDR(n))
@@ -102,9 +114,7 @@ func TestWriteBenchInputs(t *testing.T) {
 			u := int64(v-lo) * top / max(int64(hi-lo), 1)
 			out.Pix[i] = int32(u<<(16-c.bits) | u>>(2*c.bits-16))
 		}
-		if err := medimg.WriteFile(filepath.Join(sparse, c.name), out, nil); err != nil {
-			t.Fatal(err)
-		}
+		put(filepath.Join(sparse, c.name), out, nil)
 	}
 	cxr, _, err := medimg.ReadFile(filepath.Join(med, "cxr-00000001_000.png"))
 	if err != nil {
@@ -115,9 +125,7 @@ func TestWriteBenchInputs(t *testing.T) {
 	for i, v := range cxr.Pix {
 		pal.Pix[i] = v * 63 / 255 * 1024
 	}
-	if err := medimg.WriteFile(filepath.Join(sparse, "cxr-64-levels-16.png"), pal, nil); err != nil {
-		t.Fatal(err)
-	}
+	put(filepath.Join(sparse, "cxr-64-levels-16.png"), pal, nil)
 	for name, src := range map[string]string{"cr1760": "RG3_J2KR_decoded16.png", "ct512rgb": "ct-abdomen-rgb-01.png", "mr1024": "MR2_UNCR.dcm"} {
 		im, _, err := medimg.ReadFile(filepath.Join(med, src))
 		if err != nil {

@@ -34,7 +34,7 @@ import (
 )
 
 // The end-to-end tests run the hub and the sender as child processes (this
-// test binary again, in the role TestE2EChild plays), so that they can be
+// test binary again, whose TestMain plays the role), so that they can be
 // killed with SIGKILL like a board losing power, with a real Orthanc as the
 // PACS and a TCP proxy as the link.
 
@@ -44,12 +44,16 @@ const (
 	sendEnv   = "EDGE_E2E_SEND" // JSON of tus.DrainOptions' plain fields
 )
 
-// TestE2EChild is a hub or a sender when run by the end-to-end tests.
-func TestE2EChild(t *testing.T) {
-	role := os.Getenv(roleEnv)
-	if role == "" {
-		t.Skip("run by the end-to-end tests only")
+// TestMain is a hub or a sender when the end-to-end tests start it with
+// roleEnv set; otherwise it runs the tests.
+func TestMain(m *testing.M) {
+	if role := os.Getenv(roleEnv); role != "" {
+		e2eChild(role)
 	}
+	os.Exit(m.Run())
+}
+
+func e2eChild(role string) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -259,7 +263,7 @@ func freePort(t testing.TB) int {
 func (e *e2e) child(role string, extra ...string) (*exec.Cmd, chan error) {
 	e.t.Helper()
 	e.children++
-	cmd, err := testenv.SelfCommand("-test.run=^TestE2EChild$")
+	cmd, err := testenv.SelfCommand()
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -102,10 +102,10 @@ func (r *recorder) bytes() []byte {
 // provider: an echo, and two synthetic objects in 4 KiB PDUs.
 var exchanges = []string{"echoscu.bin", "storescu.bin"}
 
+// TestRecordExchanges records what the installed dcmtk's echoscu and
+// storescu send to this provider and replays each fresh recording as
+// TestReplayExchanges does the committed ones; -update commits them.
 func TestRecordExchanges(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to record the dcmtk exchanges again")
-	}
 	ts := startServer(t, nil, nil)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.dcm"), filepath.Join(dir, "b.dcm")
@@ -123,8 +123,12 @@ func TestRecordExchanges(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, out)
 		}
-		if err := os.WriteFile(filepath.Join("testdata", name), r.bytes(), 0o644); err != nil {
-			t.Fatal(err)
+		stream := r.bytes()
+		t.Run(name, func(t *testing.T) { checkReplay(t, name, stream) })
+		if *update {
+			if err := os.WriteFile(filepath.Join("testdata", name), stream, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -157,55 +161,59 @@ func readExchange(t testing.TB, name string) []byte {
 // checks each answer.
 func TestReplayExchanges(t *testing.T) {
 	for _, name := range exchanges {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			srv, err := NewServer(Config{AETitle: testAE, SpoolDir: filepath.Join(dir, "spool")}, &DirStore{Dir: dir}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
-			types, bodies := pdus(t, replay(srv, readExchange(t, name)))
-			var statuses []uint16
-			var cmd []byte
-			for i, typ := range types {
-				if typ != ul.TypePData {
-					continue
+		t.Run(name, func(t *testing.T) { checkReplay(t, name, readExchange(t, name)) })
+	}
+}
+
+// checkReplay plays one recorded requester, stream, against the provider
+// and checks each answer.
+func checkReplay(t *testing.T, name string, stream []byte) {
+	dir := t.TempDir()
+	srv, err := NewServer(Config{AETitle: testAE, SpoolDir: filepath.Join(dir, "spool")}, &DirStore{Dir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
+	types, bodies := pdus(t, replay(srv, stream))
+	var statuses []uint16
+	var cmd []byte
+	for i, typ := range types {
+		if typ != ul.TypePData {
+			continue
+		}
+		ul.EachPDV(bodies[i], func(p ul.PDV) error {
+			cmd = append(cmd, p.Data...)
+			if p.Last {
+				c, err := dimse.Parse(cmd)
+				if err != nil {
+					t.Fatal(err)
 				}
-				ul.EachPDV(bodies[i], func(p ul.PDV) error {
-					cmd = append(cmd, p.Data...)
-					if p.Last {
-						c, err := dimse.Parse(cmd)
-						if err != nil {
-							t.Fatal(err)
-						}
-						statuses = append(statuses, c.Status)
-						cmd = nil
-					}
-					return nil
-				})
+				statuses = append(statuses, c.Status)
+				cmd = nil
 			}
-			want := []uint16{0}
-			if name == "storescu.bin" {
-				want = []uint16{0, 0}
-				// Each stored file is its meta, then exactly the data set
-				// fragments storescu sent, in order.
-				sent := dataSets(t, readExchange(t, name))
-				for i, uid := range []string{"1.2.3.10.1", "1.2.3.10.2"} {
-					b, err := os.ReadFile(filepath.Join(dir, FileName(uid)))
-					if err != nil {
-						t.Fatalf("not stored: %v", err)
-					}
-					m := fileMeta(t, filepath.Join(dir, FileName(uid)))
-					head := appendMeta(nil, m)
-					if !bytes.Equal(b[:min(len(b), len(head))], head) || !bytes.Equal(b[len(head):], sent[i]) {
-						t.Errorf("%s: stored data set is not the %d bytes storescu sent", uid, len(sent[i]))
-					}
-				}
-			}
-			if len(types) == 0 || types[0] != ul.TypeAssociateAC || types[len(types)-1] != ul.TypeReleaseRP || fmt.Sprint(statuses) != fmt.Sprint(want) {
-				t.Errorf("answers %v, statuses %v", types, statuses)
-			}
+			return nil
 		})
+	}
+	want := []uint16{0}
+	if name == "storescu.bin" {
+		want = []uint16{0, 0}
+		// Each stored file is its meta, then exactly the data set
+		// fragments storescu sent, in order.
+		sent := dataSets(t, stream)
+		for i, uid := range []string{"1.2.3.10.1", "1.2.3.10.2"} {
+			b, err := os.ReadFile(filepath.Join(dir, FileName(uid)))
+			if err != nil {
+				t.Fatalf("not stored: %v", err)
+			}
+			m := fileMeta(t, filepath.Join(dir, FileName(uid)))
+			head := appendMeta(nil, m)
+			if !bytes.Equal(b[:min(len(b), len(head))], head) || !bytes.Equal(b[len(head):], sent[i]) {
+				t.Errorf("%s: stored data set is not the %d bytes storescu sent", uid, len(sent[i]))
+			}
+		}
+	}
+	if len(types) == 0 || types[0] != ul.TypeAssociateAC || types[len(types)-1] != ul.TypeReleaseRP || fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("answers %v, statuses %v", types, statuses)
 	}
 }
 

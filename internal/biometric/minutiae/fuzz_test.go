@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"testing"
 
-	"os"
 )
 
 // fuzzImage turns fuzz input into an image: a side of 32..127 pixels each
@@ -65,9 +64,6 @@ func FuzzExtract(f *testing.F) {
 // blank, noise, stripes, and rings with a fork-making phase twist.
 func writeExtractSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzExtract")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	const side = 96
 	pattern := func(at func(x, y int) uint8) []byte {
 		b := make([]byte, side*side)

@@ -153,16 +153,11 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzSeeds regenerates testdata/fuzz with -update: records of
-// synthetic templates and a few malformed ones.
+// TestWriteFuzzSeeds keeps testdata/fuzz in step with its generator
+// (-update rewrites it): records of synthetic templates and a few malformed
+// ones, and synthetic images.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite the seed corpus")
-	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var seeds [][]byte
 	for i, n := range []int{0, 1, 12, 40, 96} {
 		b, err := synthTemplate(uint64(100+i), n).Encode()
@@ -182,12 +177,24 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	writeExtractSeeds(t)
 }
 
+// writeSeed checks the committed seed at path against what the generator
+// makes now, and with -update rewrites it.
 func writeSeed(t *testing.T, path string, values ...string) {
 	t.Helper()
 	var buf bytes.Buffer
 	buf.WriteString("go test fuzz v1\n")
 	for _, v := range values {
 		buf.WriteString(v + "\n")
+	}
+	if got, err := os.ReadFile(path); err == nil && bytes.Equal(got, buf.Bytes()) {
+		return
+	}
+	if !*update {
+		t.Errorf("%s is stale or missing; rerun with -update", path)
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)

@@ -22,22 +22,35 @@ import (
 
 const crashChildEnv = "EDGE_OUTBOX_CRASH_CHILD"
 
-// TestCrashChild is the process TestKill9 kills; it does nothing in a normal
-// run. It enqueues and acks without end and says on stdout what each call
-// returned, after it returned.
-func TestCrashChild(t *testing.T) {
-	dir := os.Getenv(crashChildEnv)
-	if dir == "" {
-		t.Skip("run by TestKill9 only")
+// TestMain is the process TestKill9 kills when it is started with
+// crashChildEnv set, and runs the tests otherwise.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		crashChild(dir)
 	}
+	os.Exit(m.Run())
+}
+
+// crashChild enqueues and acks without end and says on stdout what each
+// call returned, after it returned.
+func crashChild(dir string) {
 	ctx := context.Background()
 	o, err := Open(dir, Options{MaxCount: 40})
 	if err != nil {
 		fmt.Println("X", err)
 		os.Exit(3)
 	}
-	hub := uplinktest.HubKey(t, "crash").Public()
-	dev := uplinktest.DeviceKey(t, "crash")
+	hk, err := uplinktest.HubKeyErr("crash")
+	if err != nil {
+		fmt.Println("X", err)
+		os.Exit(3)
+	}
+	hub := hk.Public()
+	dev, err := uplinktest.DeviceKeyErr("crash")
+	if err != nil {
+		fmt.Println("X", err)
+		os.Exit(3)
+	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	for {
 		if r.IntN(10) < 6 {
@@ -107,7 +120,7 @@ func TestKill9(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	kills, sawFull := 0, false
 	for round := 0; round < 30; round++ {
-		cmd, err := testenv.SelfCommand("-test.run=^TestCrashChild$", "-test.v=false")
+		cmd, err := testenv.SelfCommand()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,31 +12,40 @@ import (
 )
 
 // Fixed keys: tests that share them can open each other's envelopes.
-func key(t testing.TB, name string) [32]byte {
-	t.Helper()
+func key(name string) [32]byte {
 	return sha256.Sum256([]byte("edge uplinktest " + name))
 }
 
 // HubKey is a fixed hub key; other names give other keys.
 func HubKey(t testing.TB, name string) uplink.HubPrivateKey {
 	t.Helper()
-	s := key(t, "hub "+name)
-	k, err := uplink.NewHubPrivateKey(s[:])
+	k, err := HubKeyErr(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
+// HubKeyErr is HubKey for a test's child process, which has no testing.TB.
+func HubKeyErr(name string) (uplink.HubPrivateKey, error) {
+	s := key("hub " + name)
+	return uplink.NewHubPrivateKey(s[:])
+}
+
 // DeviceKey is a fixed device key; other names give other keys.
 func DeviceKey(t testing.TB, name string) uplink.DeviceKey {
 	t.Helper()
-	s := key(t, "device "+name)
-	k, err := uplink.NewDeviceKey(s[:])
+	k, err := DeviceKeyErr(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// DeviceKeyErr is DeviceKey for a test's child process.
+func DeviceKeyErr(name string) (uplink.DeviceKey, error) {
+	s := key("device " + name)
+	return uplink.NewDeviceKey(s[:])
 }
 
 // Seal makes a valid envelope of a 1×1 8-bit image whose body is bodySize
