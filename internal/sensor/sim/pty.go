@@ -106,9 +106,13 @@ func makeRaw(fd, baud int) error {
 func (p *PTY) LineRate() (int, error) {
 	var rate int
 	err := control(p.slave, func(fd int) error {
+		// TCGETS2 gives a BOTHER rate; where it is missing (qemu-user
+		// does not pass it through) TCGETS gives every standard one.
 		t, err := unix.IoctlGetTermios(fd, unix.TCGETS2)
 		if err != nil {
-			return err
+			if t, err = unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+				return err
+			}
 		}
 		if t.Cflag&unix.CBAUD == unix.BOTHER {
 			rate = int(t.Ospeed)
