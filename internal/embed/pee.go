@@ -161,11 +161,24 @@ var errCorrupt = errors.New("embed: no valid mark for this key")
 // extractPass undoes embedPass: it restores the samples of ps and appends the
 // n bits they carried to out.
 func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader, out *bitWriter) error {
+	got := 0
+	if err := extractFrom(u, m, ps, pp, n, 0, &got, flags, out); err != nil {
+		return err
+	}
+	if got < n {
+		return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
+	}
+	return nil
+}
+
+// extractFrom is extractPass from entry from of ps on, with *got bits of
+// the n found before; it stops at the end of ps or when all n are found.
+func extractFrom(u []int32, m int32, ps pass, pp params, n, from int, got *int, flags *bitReader, out *bitWriter) error {
 	half := (m + 1) / 2
 	k := int(pp.k)
-	got := 0
-	idx := 0
-	for ; idx < len(ps.ord) && got < n; idx++ {
+	g := *got
+	defer func() { *got = g }()
+	for idx := from; idx < len(ps.ord) && g < n; idx++ {
 		i, p := ps.ord[idx], int32(ps.pred[idx])
 		y := u[i]
 		s := pp.dir(p, half)
@@ -180,9 +193,9 @@ func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader
 		}
 		e, b, expanded := pp.inverse(s * (y - p))
 		if expanded {
-			for j := k - 1; j >= 0 && got < n; j-- {
+			for j := k - 1; j >= 0 && g < n; j-- {
 				out.bit(b >> j)
-				got++
+				g++
 			}
 		}
 		x := p + s*e
@@ -191,8 +204,34 @@ func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader
 		}
 		u[i] = x
 	}
-	if got < n {
-		return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
-	}
 	return nil
+}
+
+// extractKeyed undoes the pass embedPass made over the colour of keyed
+// with pp, reading only as much of the pass's order as its n bits need:
+// it takes a prefix of the order, and a longer one (of which the first is
+// the start) each time the bits outlast it.
+func (g *geom) extractKeyed(u []int32, res bitset, list, keyed []uint32, sc *orderScratch, pp params, n int, flags *bitReader, out *bitWriter) error {
+	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+		return extractPass(u, g.m, pass{}, pp, n, flags, out)
+	}
+	g.contexts(u, list, keyed, sc, nil, true)
+	// Every expanded sample carries k bits; most of the first samples
+	// are expanded, the rest only shift.
+	want := 2*n/int(max(pp.k, 1)) + 1024
+	got, done := 0, 0
+	var ps pass
+	for {
+		ps = g.prefix(keyed, res, sc, want, ps)
+		if err := extractFrom(u, g.m, ps, pp, n, done, &got, flags, out); err != nil {
+			return err
+		}
+		if got >= n {
+			return nil
+		}
+		if len(ps.ord) < want {
+			return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
+		}
+		done, want = len(ps.ord), 4*want
+	}
 }

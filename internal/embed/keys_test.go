@@ -1,0 +1,91 @@
+package embed
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+
+	"edge/internal/medimg"
+)
+
+// The shuffle of a large colour draws its values hashed ahead in parallel;
+// it must be the one Fisher–Yates shuffle that draws them one at a time.
+func TestShuffleMatchesSequential(t *testing.T) {
+	var seed [32]byte
+	seed[0] = 7
+	for _, n := range []int{10, parallelShuffle - 1, parallelShuffle, 3*shuffleChunk + 5} {
+		for _, procs := range []int{1, 2, 3} {
+			want := make([]uint32, n)
+			for i := range want {
+				want[i] = uint32(i)
+			}
+			got := slices.Clone(want)
+			r := newPRNG(seed, "order 0")
+			for i := len(want) - 1; i > 0; i-- {
+				j := r.below(uint64(i + 1))
+				want[i], want[j] = want[j], want[i]
+			}
+			old := runtime.GOMAXPROCS(procs)
+			newPRNG(seed, "order 0").shuffle(got)
+			runtime.GOMAXPROCS(old)
+			if !slices.Equal(got, want) {
+				t.Fatalf("n=%d, GOMAXPROCS=%d: the shuffle differs from the sequential one", n, procs)
+			}
+		}
+	}
+}
+
+// words gives the values uint64 would, from any position in a block.
+func TestWordsMatchUint64(t *testing.T) {
+	var seed [32]byte
+	for _, skip := range []int{0, 1, 3, 4, 5} {
+		for _, n := range []int{0, 1, 7, 4*wordsJobBlocks + 3, 9 * wordsJobBlocks * 4} {
+			a, b := newPRNG(seed, "x"), newPRNG(seed, "x")
+			for range skip {
+				a.uint64()
+				b.uint64()
+			}
+			got := make([]uint64, n)
+			a.words(got, 3)
+			for i, v := range got {
+				if w := b.uint64(); v != w {
+					t.Fatalf("skip %d, n %d: value %d is %x, want %x", skip, n, i, v, w)
+				}
+			}
+			if a.uint64() != b.uint64() {
+				t.Fatalf("skip %d, n %d: the stream after words differs", skip, n)
+			}
+		}
+	}
+}
+
+// The extractor reads a prefix of each pass's order; it must be the start
+// of the order the embedder sorted, for every length, with reserved samples
+// and several planes.
+func TestPrefixIsStartOfOrder(t *testing.T) {
+	for _, im := range []*medimg.Image{
+		synth(97, 61, 1, 1, 16, 12, false, 3),
+		synth(40, 33, 2, 3, 8, 8, false, 9),
+		synth(300, 200, 1, 1, 8, 8, false, 0),
+	} {
+		g := geomOf(im)
+		u := offset(im)
+		var seed [32]byte
+		seed[3] = 1
+		list, res := reserved(seed, g.n, 500)
+		for parity := range 2 {
+			keyed := g.colour(seed, parity)
+			var sc orderScratch
+			full := g.order(u, res, list, keyed, &sc, pass{})
+			var ps orderScratch
+			g.contexts(u, list, keyed, &ps, nil, true)
+			for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
+				p := g.prefix(keyed, res, &ps, want, pass{})
+				n := min(want, len(full.ord))
+				if !slices.Equal(p.ord, full.ord[:n]) || !slices.Equal(p.pred, full.pred[:n]) {
+					t.Fatalf("%d×%d×%d, colour %d: prefix of %d differs from the order's start", g.w, g.h, g.c, parity, want)
+				}
+			}
+		}
+	}
+}
