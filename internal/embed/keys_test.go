@@ -79,13 +79,25 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 			full := g.order(u, res, list, keyed, &sc, pass{})
 			var ps orderScratch
 			g.contexts(u, list, keyed, &ps, nil, true)
-			for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
-				p := g.prefix(keyed, res, &ps, want, pass{})
-				n := min(want, len(full.ord))
-				if !slices.Equal(p.ord, full.ord[:n]) || !slices.Equal(p.pred, full.pred[:n]) {
-					t.Fatalf("%d×%d×%d, colour %d: prefix of %d differs from the order's start", g.w, g.h, g.c, parity, want)
+			check := func(when string, u []int32) {
+				for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
+					p := g.prefix(u, keyed, res, &ps, want, pass{})
+					n := min(want, len(full.ord))
+					if !slices.Equal(p.ord, full.ord[:n]) || !slices.Equal(p.pred, full.pred[:n]) {
+						t.Fatalf("%d×%d×%d, colour %d, %s: prefix of %d differs from the order's start", g.w, g.h, g.c, parity, when, want)
+					}
 				}
 			}
+			check("as ordered", u)
+			// Extraction changes the colour's own samples between one
+			// prefix and the next: the predictions must not move.
+			v := slices.Clone(u)
+			for _, i := range keyed {
+				if !res.has(i) {
+					v[i] = g.m - v[i]
+				}
+			}
+			check("after its samples changed", v)
 		}
 	}
 }

@@ -222,7 +222,7 @@ func (g *geom) extractKeyed(u []int32, res bitset, list, keyed []uint32, sc *ord
 	got, done := 0, 0
 	var ps pass
 	for {
-		ps = g.prefix(keyed, res, sc, want, ps)
+		ps = g.prefix(u, keyed, res, sc, want, ps)
 		if err := extractFrom(u, g.m, ps, pp, n, done, &got, flags, out); err != nil {
 			return err
 		}

@@ -170,6 +170,7 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
 	cp      []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
+	cx      []uint16 // complexity alone, for prefix
 	got     []uint32 // cp in keyed order, for colours of up to keepGathered samples
 	saved   []uint32
 	rows    []int
@@ -281,9 +282,11 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 
 // contexts computes the context of every sample of keyed's colour into
 // sc.cp, in the colour's raster order, with the reserved samples' low bits
-// hidden, and the error histogram h when h is not nil. With buckets it also
-// counts the unreserved samples per complexity bucket into sc.buckets. It
-// returns the number of goroutines whose counts sc.work holds.
+// hidden, and the error histogram h when h is not nil. With buckets, for
+// prefix, it keeps only the complexities, in sc.cx (half the memory: a
+// prefix's few predictions are computed again where it is made), and counts
+// the unreserved samples per complexity bucket into sc.buckets. It returns
+// the number of goroutines whose counts sc.work holds.
 //
 // The contexts are computed in raster order, where neighbouring rows are in
 // cache, by bands of rows on parallel goroutines.
@@ -298,7 +301,11 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 	sc.rows = g.rowStarts(parity, sc.rows)
 	perPlane := sc.rows[g.h]
 	planes := g.n / (g.w * g.h * g.c)
-	sc.cp = resize(sc.cp, perPlane*planes)
+	if buckets {
+		sc.cx = resize(sc.cx, perPlane*planes)
+	} else {
+		sc.cp = resize(sc.cp, perPlane*planes)
+	}
 	half := (g.m + 1) / 2
 	workers := min(runtime.GOMAXPROCS(0), maxOrderWorkers)
 	for len(sc.work) < workers {
@@ -331,12 +338,14 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 						p, cx, _ = g.context(u, nil, uint32(i+ch))
 					}
 					cx = min(cx, maxBucket-1)
-					sc.cp[rank] = cx<<16 | uint32(p)
+					if buckets {
+						sc.cx[rank] = uint16(cx)
+						wk.count[cx]++
+					} else {
+						sc.cp[rank] = cx<<16 | uint32(p)
+					}
 					if h != nil {
 						wk.hist.add(u[i+ch], p, half, 1)
-					}
-					if buckets {
-						wk.count[cx]++
 					}
 					rank++
 				}
@@ -371,7 +380,7 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 					h.add(u[i], int32(sc.cp[j]&0xffff), half, -1)
 				}
 				if buckets {
-					sc.buckets[sc.cp[j]>>16]--
+					sc.buckets[sc.cx[j]]--
 				}
 			}
 		}
@@ -383,13 +392,15 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 }
 
 // prefix is the first want entries of the pass order would make (all of
-// them when the colour has fewer), from the contexts and bucket counts
-// that contexts(…, buckets true) left in sc. The extractor reads a pass
+// them when the colour has fewer), from the complexities and bucket counts
+// that contexts(…, buckets true) left in sc, and u with the reserved
+// samples res as they were or with this colour's samples changed since:
+// a prediction reads only the other colour. The extractor reads a pass
 // only as far as its stream goes, which on a large image is a small share
 // of the colour: the entries are found by one walk of the keyed order that
 // looks up only the samples of the buckets the prefix reaches, and stops
 // when it has them all.
-func (g *geom) prefix(keyed []uint32, res bitset, sc *orderScratch, want int, reuse pass) pass {
+func (g *geom) prefix(u []int32, keyed []uint32, res bitset, sc *orderScratch, want int, reuse pass) pass {
 	total := 0
 	for _, v := range sc.buckets {
 		total += v
@@ -428,7 +439,7 @@ func (g *geom) prefix(keyed []uint32, res bitset, sc *orderScratch, want int, re
 			for x := (parity - y) & 1; x < g.w; x += 2 {
 				i := ((f*g.h+y)*g.w + x) * g.c
 				for ch := range g.c {
-					if int(sc.cp[rank]>>16) <= last {
+					if int(sc.cx[rank]) <= last {
 						low.set(uint32(i + ch))
 					}
 					rank++
@@ -441,8 +452,7 @@ func (g *geom) prefix(keyed []uint32, res bitset, sc *orderScratch, want int, re
 		if !low.has(i) || res.has(i) {
 			continue
 		}
-		cp := sc.cp[g.rank(i, parity, sc.rows, perPlane)]
-		b := int(cp >> 16)
+		b := int(sc.cx[g.rank(i, parity, sc.rows, perPlane)])
 		if b == last {
 			if taken == take {
 				continue
@@ -451,7 +461,8 @@ func (g *geom) prefix(keyed []uint32, res bitset, sc *orderScratch, want int, re
 		}
 		j := start[b]
 		start[b]++
-		ps.ord[j], ps.pred[j] = i, uint16(cp)
+		p, _, _ := g.context(u, res, i)
+		ps.ord[j], ps.pred[j] = i, uint16(p)
 		if placed++; placed == n {
 			break
 		}
