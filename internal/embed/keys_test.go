@@ -101,3 +101,57 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 		}
 	}
 }
+
+// A lazily ordered pass must mark exactly as the whole sort does: the same
+// image, whatever share of the order the passes read, on images that use
+// one pass or both and that need more than the first prefix.
+func TestLazyPassesMarkTheSame(t *testing.T) {
+	payload := make([]byte, 300)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	key := make([]byte, KeySize)
+	key[5] = 9
+	for _, im := range []*medimg.Image{
+		synth(300, 200, 1, 1, 16, 12, false, 2),
+		synth(120, 90, 1, 3, 8, 8, false, 1),
+		synth(256, 256, 1, 1, 8, 8, false, 6),
+		synth(64, 64, 3, 1, 16, 16, true, 40),
+	} {
+		var got [2][]int32
+		var errs [2]error
+		for j, lazyMin := range []int{1 << 40, 0} {
+			// A first prefix of a few entries makes every pass grow.
+			k, err := deriveKeys(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := geomOf(im)
+			u := offset(im)
+			e := newEmbedder(&g, &k, u)
+			e.lazyMin, e.lazyFirst = lazyMin, 5
+			errs[j] = e.run(payload, markTag(&k, payload, digest(im)))
+			got[j] = u
+		}
+		if (errs[0] == nil) != (errs[1] == nil) {
+			t.Fatalf("%d×%d×%d: whole sort %v, lazy %v", im.Width, im.Height, im.Channels, errs[0], errs[1])
+		}
+		if errs[0] == nil && !slices.Equal(got[0], got[1]) {
+			t.Fatalf("%d×%d×%d: the lazy passes mark differently", im.Width, im.Height, im.Channels)
+		}
+		if errs[0] == nil {
+			m := *im
+			m.Pix = got[1]
+			if lo, _ := im.Range(); lo != 0 {
+				m.Pix = slices.Clone(got[1])
+				for i := range m.Pix {
+					m.Pix[i] += lo
+				}
+			}
+			p, orig, err := Extract(&m, key)
+			if err != nil || !slices.Equal(p, payload) || !slices.Equal(orig.Pix, im.Pix) {
+				t.Fatalf("%d×%d×%d: the lazily made mark does not extract: %v", im.Width, im.Height, im.Channels, err)
+			}
+		}
+	}
+}

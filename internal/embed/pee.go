@@ -81,6 +81,68 @@ type pass struct {
 	// hist, when the caller asked for it, is the error histogram of the
 	// pass over the image it was ordered on.
 	hist *errHist
+	// lazy, when not nil, makes the order on demand: ord and pred are then
+	// the start of what lazy holds (see entries).
+	lazy *lazyOrder
+}
+
+// entries returns the pass's order as far as it reaches idx + 1 entries,
+// or all of it when it has fewer; for a lazy pass it makes more as needed.
+func (ps *pass) entries(idx int) ([]uint32, []uint16) {
+	if ps.lazy == nil || idx < len(ps.ord) {
+		return ps.ord, ps.pred
+	}
+	l := ps.lazy
+	if idx >= len(l.ps.ord) {
+		l.grow(idx + 1)
+	}
+	ps.ord, ps.pred = l.ps.ord, l.ps.pred
+	return ps.ord, ps.pred
+}
+
+// lazyOrder is a pass made as a prefix of the sorted order and lengthened
+// when a pass reads past it (see geom.prefix): on a large image the stream
+// ends within a small share of the colour, and the rest is never sorted.
+type lazyOrder struct {
+	g     *geom
+	u     []int32
+	keyed []uint32
+	res   bitset
+	sc    orderScratch
+	ps    pass
+	all   bool // ps holds the whole order
+	first int  // the length of the first prefix
+}
+
+// lazyFirst is the first prefix a lazy pass makes.
+const lazyFirst = 1 << 16
+
+// start prepares l for keyed's colour of u, reserved samples res (list),
+// and makes the first prefix, with the error histogram h when not nil.
+func (l *lazyOrder) start(g *geom, u []int32, res bitset, list, keyed []uint32, h *errHist, first int) pass {
+	l.g, l.u, l.keyed, l.res, l.all, l.first = g, u, keyed, res, false, first
+	g.contexts(u, list, keyed, &l.sc, h, true)
+	l.ps.hist = h
+	l.grow(first)
+	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: h, lazy: l}
+}
+
+// grow makes the prefix at least n entries long, or the whole order.
+func (l *lazyOrder) grow(n int) {
+	if l.all {
+		return
+	}
+	want := max(n, 4*len(l.ps.ord), l.first)
+	l.ps = l.g.prefix(l.u, l.keyed, l.res, &l.sc, want, l.ps)
+	l.all = len(l.ps.ord) < want
+}
+
+// whole makes the whole order and returns it as a plain pass.
+func (l *lazyOrder) whole() pass {
+	for !l.all {
+		l.grow(4 * len(l.ps.ord))
+	}
+	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: l.ps.hist}
 }
 
 // flagCost prices a flag in units of squared change: it takes a reserved
@@ -105,8 +167,14 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 	var r result
 	half := (m + 1) / 2
 	k := int(pp.k)
-	for idx := 0; idx < len(ps.ord) && src.left() > 0; idx++ {
-		i, p := ps.ord[idx], int32(ps.pred[idx])
+	ord, pred := ps.ord, ps.pred
+	for idx := 0; src.left() > 0; idx++ {
+		if idx == len(ord) {
+			if ord, pred = ps.entries(idx); idx == len(ord) {
+				break
+			}
+		}
+		i, p := ord[idx], int32(pred[idx])
 		x := u[i]
 		if undo != nil {
 			*undo = append(*undo, x)
@@ -151,8 +219,12 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 
 // undoPass puts back the samples embedPass recorded in undo.
 func undoPass(u []int32, ps pass, undo []int32) {
+	if len(undo) == 0 {
+		return
+	}
+	ord, _ := ps.entries(len(undo) - 1)
 	for idx, v := range undo {
-		u[ps.ord[idx]] = v
+		u[ord[idx]] = v
 	}
 }
 

@@ -377,7 +377,14 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 			// Reserved samples of this colour were counted above; take them out.
 			if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 {
 				if h != nil {
-					h.add(u[i], int32(sc.cp[j]&0xffff), half, -1)
+					var p int32
+					if buckets {
+						// u still has the reserved samples hidden.
+						p, _, _ = g.context(u, nil, i)
+					} else {
+						p = int32(sc.cp[j] & 0xffff)
+					}
+					h.add(u[i], p, half, -1)
 				}
 				if buckets {
 					sc.buckets[sc.cx[j]]--
