@@ -81,7 +81,7 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 			g.contexts(u, list, keyed, &ps, nil, true)
 			check := func(when string, u []int32) {
 				for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
-					p := g.prefix(u, keyed, res, &ps, want, pass{})
+					p := g.prefix(u, keyed, res, list, &ps, want, pass{})
 					n := min(want, len(full.ord))
 					if !slices.Equal(p.ord, full.ord[:n]) || !slices.Equal(p.pred, full.pred[:n]) {
 						t.Fatalf("%d×%d×%d, colour %d, %s: prefix of %d differs from the order's start", g.w, g.h, g.c, parity, when, want)

@@ -109,6 +109,7 @@ type lazyOrder struct {
 	keyed []uint32
 	res   bitset
 	sc    orderScratch
+	list  []uint32
 	ps    pass
 	all   bool // ps holds the whole order
 	first int  // the length of the first prefix
@@ -120,7 +121,7 @@ const lazyFirst = 1 << 16
 // start prepares l for keyed's colour of u, reserved samples res (list),
 // and makes the first prefix, with the error histogram h when not nil.
 func (l *lazyOrder) start(g *geom, u []int32, res bitset, list, keyed []uint32, h *errHist, first int) pass {
-	l.g, l.u, l.keyed, l.res, l.all, l.first = g, u, keyed, res, false, first
+	l.g, l.u, l.keyed, l.res, l.list, l.all, l.first = g, u, keyed, res, list, false, first
 	g.contexts(u, list, keyed, &l.sc, h, true)
 	l.ps.hist = h
 	l.grow(first)
@@ -133,7 +134,7 @@ func (l *lazyOrder) grow(n int) {
 		return
 	}
 	want := max(n, 4*len(l.ps.ord), l.first)
-	l.ps = l.g.prefix(l.u, l.keyed, l.res, &l.sc, want, l.ps)
+	l.ps = l.g.prefix(l.u, l.keyed, l.res, l.list, &l.sc, want, l.ps)
 	l.all = len(l.ps.ord) < want
 }
 
@@ -294,7 +295,7 @@ func (g *geom) extractKeyed(u []int32, res bitset, list, keyed []uint32, sc *ord
 	got, done := 0, 0
 	var ps pass
 	for {
-		ps = g.prefix(u, keyed, res, sc, want, ps)
+		ps = g.prefix(u, keyed, res, list, sc, want, ps)
 		if err := extractFrom(u, g.m, ps, pp, n, done, &got, flags, out); err != nil {
 			return err
 		}

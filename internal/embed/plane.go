@@ -407,7 +407,7 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 // of the colour: the entries are found by one walk of the keyed order that
 // looks up only the samples of the buckets the prefix reaches, and stops
 // when it has them all.
-func (g *geom) prefix(u []int32, keyed []uint32, res bitset, sc *orderScratch, want int, reuse pass) pass {
+func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *orderScratch, want int, reuse pass) pass {
 	total := 0
 	for _, v := range sc.buckets {
 		total += v
@@ -454,6 +454,11 @@ func (g *geom) prefix(u []int32, keyed []uint32, res bitset, sc *orderScratch, w
 			}
 		}
 	}
+	// The predictions read u with the reserved samples hidden, as
+	// contexts did.
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	off := ringOffsets(g.c, g.w*g.c)
 	placed, taken := 0, 0
 	for _, i := range keyed {
 		if !low.has(i) || res.has(i) {
@@ -468,7 +473,12 @@ func (g *geom) prefix(u []int32, keyed []uint32, res bitset, sc *orderScratch, w
 		}
 		j := start[b]
 		start[b]++
-		p, _, _ := g.context(u, res, i)
+		var p int32
+		if x, y := g.xy(i); x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+			p, _ = interior(u, int(i), &off, g.c, g.w*g.c)
+		} else {
+			p, _, _ = g.context(u, nil, i)
+		}
 		ps.ord[j], ps.pred[j] = i, uint16(p)
 		if placed++; placed == n {
 			break
