@@ -308,6 +308,9 @@ func runRecover(ctx context.Context, e env, args []string) error {
 		}
 		o.Clinicians = reg
 	}
+	// Only the envelope's size is needed after Recover: not keeping it
+	// lets its bytes go while the image is restored.
+	envBytes := len(env)
 	r, err := o.Recover(ctx, env)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
@@ -319,7 +322,7 @@ func runRecover(ctx context.Context, e env, args []string) error {
 	if err := writeImage(*out, r.Image, r.Container, *force); err != nil {
 		return err
 	}
-	rep := newReport(r.Header, r.Image, r.Payload, r.BodyBytes, len(env))
+	rep := newReport(r.Header, r.Image, r.Payload, r.BodyBytes, envBytes)
 	rep.DataSetDropped = dropped
 	if dropped {
 		fmt.Fprintf(e.stderr, "%s: DICOM data set dropped: PNG keeps the pixels only\n", *out)
@@ -338,9 +341,11 @@ func runRecover(ctx context.Context, e env, args []string) error {
 	}
 	rep.ClinicianID = r.ClinicianID
 	rep.Clinician = r.Clinician
-	rep.PSNR, rep.SSIM = quality(r.Image, r.Marked)
 	rep.BER, rep.NC, rep.Exact = &r.BER, &r.NC, &r.Exact
 	if *reportOut != "" {
+		// Only the report shows them; measured over the whole image they
+		// would cost recover more than the restore.
+		rep.PSNR, rep.SSIM = quality(r.Image, r.Marked)
 		if err := writeJSON(*reportOut, rep); err != nil {
 			return err
 		}
@@ -367,6 +372,19 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d accepted", path, st.Size(), limit)
+	}
+	if st.Mode().IsRegular() {
+		// One buffer of the file's size, not ReadAll's doubling copies;
+		// a file that grew since Stat is still read to the limit.
+		b := make([]byte, st.Size(), st.Size()+1)
+		if _, err := io.ReadFull(f, b); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rest, err := io.ReadAll(io.LimitReader(f, limit+1-st.Size()))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return append(b, rest...), nil
 	}
 	return io.ReadAll(io.LimitReader(f, limit+1))
 }

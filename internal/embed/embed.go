@@ -275,17 +275,14 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 	// then pass 1 (its contexts are the now restored colour 1).
 	var s1, s2 bitWriter
 	var sc orderScratch
-	var ps pass
 	l := streamBits(h.n, h.r)
 	if l > h.l1 {
-		ps = g.order(u, res, list, g.colour(k.pos, 1), &sc, ps)
-		if err := extractPass(u, g.m, ps, h.p2, l-h.l1, &flags, &s2); err != nil {
+		if err := g.extractKeyed(u, res, list, g.colour(k.pos, 1), &sc, h.p2, l-h.l1, &flags, &s2); err != nil {
 			return nil, nil, err
 		}
 	}
 	if h.l1 > 0 {
-		ps = g.order(u, res, list, g.colour(k.pos, 0), &sc, ps)
-		if err := extractPass(u, g.m, ps, h.p1, h.l1, &flags, &s1); err != nil {
+		if err := g.extractKeyed(u, res, list, g.colour(k.pos, 0), &sc, h.p1, h.l1, &flags, &s1); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"runtime"
+
+	"edge/internal/par"
 )
 
 // KeySize is the length of the embedding key (K_bio).
@@ -89,11 +92,84 @@ func (r *prng) below(n uint64) uint64 {
 	return hi
 }
 
-// shuffle permutes s in place (Fisher–Yates).
+// words fills dst with the next len(dst) values uint64 would return. The
+// blocks are independent (counter mode), so whole ones are hashed on up to
+// workers goroutines; the values do not depend on how many.
+func (r *prng) words(dst []uint64, workers int) {
+	n := 0
+	for n < len(dst) && r.pos+8 <= sha256.Size {
+		dst[n] = r.uint64()
+		n++
+	}
+	rest := dst[n:]
+	blocks := len(rest) / 4
+	if blocks > 0 {
+		ctr := r.ctr
+		jobs := (blocks + wordsJobBlocks - 1) / wordsJobBlocks
+		par.Run(jobs, workers, func(_, j int) {
+			in := append(make([]byte, 0, len(r.in)), r.in...)
+			for b := j * wordsJobBlocks; b < min((j+1)*wordsJobBlocks, blocks); b++ {
+				binary.BigEndian.PutUint64(in[len(in)-8:], ctr+uint64(b))
+				sum := sha256.Sum256(in)
+				for q := range 4 {
+					rest[4*b+q] = binary.BigEndian.Uint64(sum[8*q:])
+				}
+			}
+		})
+		r.ctr += uint64(blocks)
+	}
+	for q := 4 * blocks; q < len(rest); q++ {
+		rest[q] = r.uint64()
+	}
+}
+
+// wordsJobBlocks is how many blocks one of words' jobs hashes.
+const wordsJobBlocks = 256
+
+// shuffleChunk is how many values shuffle draws from words at a time; a
+// shuffle of fewer than parallelShuffle elements draws them one by one.
+const (
+	shuffleChunk    = 1 << 14
+	parallelShuffle = 1 << 14
+)
+
+// shuffle permutes s in place (Fisher–Yates). It leaves r past the values
+// it used and, on a large s, possibly some more: a prng that shuffles is
+// used for nothing else.
 func (r *prng) shuffle(s []uint32) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(s) < parallelShuffle || workers == 1 {
+		for i := len(s) - 1; i > 0; i-- {
+			j := r.below(uint64(i + 1))
+			s[i], s[j] = s[j], s[i]
+		}
+		return
+	}
+	// The same draws as below's, taken from values hashed ahead in
+	// parallel: one value per element, and another for each rare
+	// rejection.
+	buf := make([]uint64, shuffleChunk)
+	k := len(buf)
 	for i := len(s) - 1; i > 0; i-- {
-		j := r.below(uint64(i + 1))
-		s[i], s[j] = s[j], s[i]
+		n := uint64(i + 1)
+		if k == len(buf) {
+			r.words(buf[:min(len(buf), i+8)], workers)
+			buf, k = buf[:min(len(buf), i+8)], 0
+		}
+		hi, lo := bits.Mul64(buf[k], n)
+		k++
+		if lo < n {
+			thresh := -n % n
+			for lo < thresh {
+				if k == len(buf) {
+					r.words(buf, workers)
+					k = 0
+				}
+				hi, lo = bits.Mul64(buf[k], n)
+				k++
+			}
+		}
+		s[i], s[hi] = s[hi], s[i]
 	}
 }
 

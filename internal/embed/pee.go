@@ -81,6 +81,69 @@ type pass struct {
 	// hist, when the caller asked for it, is the error histogram of the
 	// pass over the image it was ordered on.
 	hist *errHist
+	// lazy, when not nil, makes the order on demand: ord and pred are then
+	// the start of what lazy holds (see entries).
+	lazy *lazyOrder
+}
+
+// entries returns the pass's order as far as it reaches idx + 1 entries,
+// or all of it when it has fewer; for a lazy pass it makes more as needed.
+func (ps *pass) entries(idx int) ([]uint32, []uint16) {
+	if ps.lazy == nil || idx < len(ps.ord) {
+		return ps.ord, ps.pred
+	}
+	l := ps.lazy
+	if idx >= len(l.ps.ord) {
+		l.grow(idx + 1)
+	}
+	ps.ord, ps.pred = l.ps.ord, l.ps.pred
+	return ps.ord, ps.pred
+}
+
+// lazyOrder is a pass made as a prefix of the sorted order and lengthened
+// when a pass reads past it (see geom.prefix): on a large image the stream
+// ends within a small share of the colour, and the rest is never sorted.
+type lazyOrder struct {
+	g     *geom
+	u     []int32
+	keyed []uint32
+	res   bitset
+	sc    orderScratch
+	list  []uint32
+	ps    pass
+	all   bool // ps holds the whole order
+	first int  // the length of the first prefix
+}
+
+// lazyFirst is the first prefix a lazy pass makes.
+const lazyFirst = 1 << 16
+
+// start prepares l for keyed's colour of u, reserved samples res (list),
+// and makes the first prefix, with the error histogram h when not nil.
+func (l *lazyOrder) start(g *geom, u []int32, res bitset, list, keyed []uint32, h *errHist, first int) pass {
+	l.g, l.u, l.keyed, l.res, l.list, l.all, l.first = g, u, keyed, res, list, false, first
+	g.contexts(u, list, keyed, &l.sc, h, true)
+	l.ps.hist = h
+	l.grow(first)
+	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: h, lazy: l}
+}
+
+// grow makes the prefix at least n entries long, or the whole order.
+func (l *lazyOrder) grow(n int) {
+	if l.all {
+		return
+	}
+	want := max(n, 4*len(l.ps.ord), l.first)
+	l.ps = l.g.prefix(l.u, l.keyed, l.res, l.list, &l.sc, want, l.ps)
+	l.all = len(l.ps.ord) < want
+}
+
+// whole makes the whole order and returns it as a plain pass.
+func (l *lazyOrder) whole() pass {
+	for !l.all {
+		l.grow(4 * len(l.ps.ord))
+	}
+	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: l.ps.hist}
 }
 
 // flagCost prices a flag in units of squared change: it takes a reserved
@@ -105,8 +168,14 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 	var r result
 	half := (m + 1) / 2
 	k := int(pp.k)
-	for idx := 0; idx < len(ps.ord) && src.left() > 0; idx++ {
-		i, p := ps.ord[idx], int32(ps.pred[idx])
+	ord, pred := ps.ord, ps.pred
+	for idx := 0; src.left() > 0; idx++ {
+		if idx == len(ord) {
+			if ord, pred = ps.entries(idx); idx == len(ord) {
+				break
+			}
+		}
+		i, p := ord[idx], int32(pred[idx])
 		x := u[i]
 		if undo != nil {
 			*undo = append(*undo, x)
@@ -151,8 +220,12 @@ func embedPass(u []int32, m int32, ps pass, pp params, src bitReader, apply bool
 
 // undoPass puts back the samples embedPass recorded in undo.
 func undoPass(u []int32, ps pass, undo []int32) {
+	if len(undo) == 0 {
+		return
+	}
+	ord, _ := ps.entries(len(undo) - 1)
 	for idx, v := range undo {
-		u[ps.ord[idx]] = v
+		u[ord[idx]] = v
 	}
 }
 
@@ -161,11 +234,24 @@ var errCorrupt = errors.New("embed: no valid mark for this key")
 // extractPass undoes embedPass: it restores the samples of ps and appends the
 // n bits they carried to out.
 func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader, out *bitWriter) error {
+	got := 0
+	if err := extractFrom(u, m, ps, pp, n, 0, &got, flags, out); err != nil {
+		return err
+	}
+	if got < n {
+		return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
+	}
+	return nil
+}
+
+// extractFrom is extractPass from entry from of ps on, with *got bits of
+// the n found before; it stops at the end of ps or when all n are found.
+func extractFrom(u []int32, m int32, ps pass, pp params, n, from int, got *int, flags *bitReader, out *bitWriter) error {
 	half := (m + 1) / 2
 	k := int(pp.k)
-	got := 0
-	idx := 0
-	for ; idx < len(ps.ord) && got < n; idx++ {
+	g := *got
+	defer func() { *got = g }()
+	for idx := from; idx < len(ps.ord) && g < n; idx++ {
 		i, p := ps.ord[idx], int32(ps.pred[idx])
 		y := u[i]
 		s := pp.dir(p, half)
@@ -180,9 +266,9 @@ func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader
 		}
 		e, b, expanded := pp.inverse(s * (y - p))
 		if expanded {
-			for j := k - 1; j >= 0 && got < n; j-- {
+			for j := k - 1; j >= 0 && g < n; j-- {
 				out.bit(b >> j)
-				got++
+				g++
 			}
 		}
 		x := p + s*e
@@ -191,8 +277,34 @@ func extractPass(u []int32, m int32, ps pass, pp params, n int, flags *bitReader
 		}
 		u[i] = x
 	}
-	if got < n {
-		return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
-	}
 	return nil
+}
+
+// extractKeyed undoes the pass embedPass made over the colour of keyed
+// with pp, reading only as much of the pass's order as its n bits need:
+// it takes a prefix of the order, and a longer one (of which the first is
+// the start) each time the bits outlast it.
+func (g *geom) extractKeyed(u []int32, res bitset, list, keyed []uint32, sc *orderScratch, pp params, n int, flags *bitReader, out *bitWriter) error {
+	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+		return extractPass(u, g.m, pass{}, pp, n, flags, out)
+	}
+	g.contexts(u, list, keyed, sc, nil, true)
+	// Every expanded sample carries k bits; most of the first samples
+	// are expanded, the rest only shift.
+	want := 2*n/int(max(pp.k, 1)) + 1024
+	got, done := 0, 0
+	var ps pass
+	for {
+		ps = g.prefix(u, keyed, res, list, sc, want, ps)
+		if err := extractFrom(u, g.m, ps, pp, n, done, &got, flags, out); err != nil {
+			return err
+		}
+		if got >= n {
+			return nil
+		}
+		if len(ps.ord) < want {
+			return fmt.Errorf("%w: %d of %d bits found", errCorrupt, got, n)
+		}
+		done, want = len(ps.ord), 4*want
+	}
 }

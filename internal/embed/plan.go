@@ -22,10 +22,23 @@ type embedder struct {
 	// second holds the buffers of colour 1's passes, reused as the search
 	// tries one split after another.
 	second pass
+	// lazyMin is the smallest colour, in samples, whose passes are made
+	// lazily (see lazyOrder); smaller ones are sorted whole.
+	lazyMin, lazyFirst    int
+	firstLazy, secondLazy lazyOrder
 }
 
+// lazyColour is the default lazyMin: 2¹⁸ samples, where the whole sort
+// starts to cost more than its image-sized buffers are worth.
+const lazyColour = 1 << 18
+
 func newEmbedder(g *geom, k *keys, u []int32) *embedder {
-	return &embedder{g: g, k: k, u: u}
+	return &embedder{g: g, k: k, u: u, lazyMin: lazyColour, lazyFirst: lazyFirst}
+}
+
+// lazy reports whether a colour of keyed's size is ordered lazily.
+func (e *embedder) lazy(keyed []uint32) bool {
+	return len(keyed) >= e.lazyMin && len(keyed) > 0 && !(e.g.w == 1 && e.g.h == 1)
 }
 
 func (e *embedder) colour(c int) []uint32 {
@@ -103,11 +116,20 @@ func (e *embedder) run(payload, tagv []byte) error {
 
 func (e *embedder) pass(u []int32, res bitset, list []uint32, c int) pass {
 	if c == 0 {
+		if keyed := e.colour(c); e.lazy(keyed) {
+			var l lazyOrder
+			return l.start(e.g, u, res, list, keyed, new(errHist), e.lazyFirst)
+		}
 		return e.g.order(u, res, list, e.colour(c), &e.sc, pass{hist: new(errHist)})
 	}
 	if e.second.hist == nil {
 		e.second.hist = new(errHist)
 	}
+	if keyed := e.colour(c); e.lazy(keyed) {
+		e.second = e.secondLazy.start(e.g, u, res, list, keyed, e.second.hist, e.lazyFirst)
+		return e.second
+	}
+	e.second.lazy = nil
 	e.second = e.g.order(u, res, list, e.colour(c), &e.sc, e.second)
 	return e.second
 }
@@ -119,7 +141,12 @@ func (e *embedder) firstPass(res bitset, list []uint32) pass {
 		if e.first.hist == nil {
 			e.first.hist = new(errHist)
 		}
-		e.first = e.g.order(e.u, res, list, e.colour(0), &e.sc, e.first)
+		if keyed := e.colour(0); e.lazy(keyed) {
+			e.first = e.firstLazy.start(e.g, e.u, res, list, keyed, e.first.hist, e.lazyFirst)
+		} else {
+			e.first.lazy = nil
+			e.first = e.g.order(e.u, res, list, keyed, &e.sc, e.first)
+		}
 		e.firstFor, e.firstValid = len(list), true
 		e.keyed[0] = nil
 	}
@@ -306,6 +333,11 @@ func (e *embedder) upperBound() int {
 	g := e.g
 	res := newBitset(g.n)
 	ps := [2]pass{e.pass(e.u, res, nil, 0), e.pass(e.u, res, nil, 1)}
+	for c := range ps {
+		if ps[c].lazy != nil {
+			ps[c] = ps[c].lazy.whole()
+		}
+	}
 	best := 0
 	half := (g.m + 1) / 2
 	for k := uint8(1); k <= maxK; k++ {

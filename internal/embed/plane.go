@@ -169,11 +169,16 @@ func ringOffsets(c, r int) (off [2 * len(ring)]int) {
 
 // orderScratch is what order reuses between calls.
 type orderScratch struct {
-	cp    []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
-	got   []uint32 // cp in keyed order, for colours of up to keepGathered samples
-	saved []uint32
-	rows  []int
-	work  []orderWorker
+	cp      []uint32 // complexity<<16 | prediction, by rank in the colour's raster order
+	cx      []uint16 // complexity alone, for prefix
+	got     []uint32 // cp in keyed order, for colours of up to keepGathered samples
+	saved   []uint32
+	rows    []int
+	work    []orderWorker
+	parity  int      // the colour cp is for
+	buckets []int    // unreserved samples per complexity bucket, for prefix
+	start   []int    // prefix's next slot per bucket
+	low     []uint64 // prefix's set of the samples it looks up
 }
 
 // orderWorker is one goroutine's share of order's counts.
@@ -216,76 +221,9 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 		// A lone sample has no neighbours to be predicted from.
 		return pass{ord: reuse.ord[:0], pred: reuse.pred[:0], hist: reuse.hist}
 	}
-	parity := 0
-	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
-		parity = 1
-	}
-	sc.saved = hideReserved(u, list, sc.saved)
-	defer showReserved(u, list, sc.saved)
-	sc.rows = g.rowStarts(parity, sc.rows)
-	perPlane := sc.rows[g.h]
-	planes := g.n / (g.w * g.h * g.c)
-	sc.cp = resize(sc.cp, perPlane*planes)
 	h := reuse.hist
-	half := (g.m + 1) / 2
-	workers := min(runtime.GOMAXPROCS(0), maxOrderWorkers)
-	for len(sc.work) < workers {
-		sc.work = append(sc.work, orderWorker{})
-	}
-	for w := range workers {
-		wk := &sc.work[w]
-		wk.count = resize(wk.count, maxBucket+1)
-		clear(wk.count)
-		if h != nil {
-			wk.hist.reset(g.m + 1)
-		}
-	}
-	off := ringOffsets(g.c, g.w*g.c)
-	c, r := g.c, g.w*g.c
-	bands := (g.h + bandRows - 1) / bandRows
-	par.Run(planes*bands, workers, func(w, job int) {
-		wk := &sc.work[w]
-		f, y0 := job/bands, job%bands*bandRows
-		for y := y0; y < min(y0+bandRows, g.h); y++ {
-			rank := f*perPlane + sc.rows[y]
-			for x := (parity - y) & 1; x < g.w; x += 2 {
-				i := ((f*g.h+y)*g.w + x) * c
-				for ch := range c {
-					var p int32
-					var cx uint32
-					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
-						p, cx = interior(u, i+ch, &off, c, r)
-					} else {
-						p, cx, _ = g.context(u, nil, uint32(i+ch))
-					}
-					cx = min(cx, maxBucket-1)
-					sc.cp[rank] = cx<<16 | uint32(p)
-					if h != nil {
-						wk.hist.add(u[i+ch], p, half, 1)
-					}
-					rank++
-				}
-			}
-		}
-	})
-	if h != nil {
-		h.reset(g.m + 1)
-		for w := range workers {
-			for j, v := range sc.work[w].hist.plain {
-				h.plain[j] += v
-			}
-			for j, v := range sc.work[w].hist.s {
-				h.s[j] += v
-			}
-		}
-		for _, i := range list {
-			// Reserved samples of this colour were counted above; take them out.
-			if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 {
-				h.add(u[i], int32(sc.cp[j]&0xffff), half, -1)
-			}
-		}
-		h.sum()
-	}
+	workers := g.contexts(u, list, keyed, sc, h, false)
+	parity, perPlane := sc.parity, sc.rows[g.h]
 
 	// Count per share of the keyed order, then place. Up to keepGathered
 	// samples the contexts gathered in keyed order are kept for the
@@ -339,6 +277,213 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 			ps.ord[k], ps.pred[k] = i, uint16(cp)
 		}
 	})
+	return ps
+}
+
+// contexts computes the context of every sample of keyed's colour into
+// sc.cp, in the colour's raster order, with the reserved samples' low bits
+// hidden, and the error histogram h when h is not nil. With buckets, for
+// prefix, it keeps only the complexities, in sc.cx (half the memory: a
+// prefix's few predictions are computed again where it is made), and counts
+// the unreserved samples per complexity bucket into sc.buckets. It returns
+// the number of goroutines whose counts sc.work holds.
+//
+// The contexts are computed in raster order, where neighbouring rows are in
+// cache, by bands of rows on parallel goroutines.
+func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScratch, h *errHist, buckets bool) int {
+	parity := 0
+	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
+		parity = 1
+	}
+	sc.parity = parity
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	sc.rows = g.rowStarts(parity, sc.rows)
+	perPlane := sc.rows[g.h]
+	planes := g.n / (g.w * g.h * g.c)
+	if buckets {
+		sc.cx = resize(sc.cx, perPlane*planes)
+	} else {
+		sc.cp = resize(sc.cp, perPlane*planes)
+	}
+	half := (g.m + 1) / 2
+	workers := min(runtime.GOMAXPROCS(0), maxOrderWorkers)
+	for len(sc.work) < workers {
+		sc.work = append(sc.work, orderWorker{})
+	}
+	for w := range workers {
+		wk := &sc.work[w]
+		wk.count = resize(wk.count, maxBucket+1)
+		clear(wk.count)
+		if h != nil {
+			wk.hist.reset(g.m + 1)
+		}
+	}
+	off := ringOffsets(g.c, g.w*g.c)
+	c, r := g.c, g.w*g.c
+	bands := (g.h + bandRows - 1) / bandRows
+	par.Run(planes*bands, workers, func(w, job int) {
+		wk := &sc.work[w]
+		f, y0 := job/bands, job%bands*bandRows
+		for y := y0; y < min(y0+bandRows, g.h); y++ {
+			rank := f*perPlane + sc.rows[y]
+			for x := (parity - y) & 1; x < g.w; x += 2 {
+				i := ((f*g.h+y)*g.w + x) * c
+				for ch := range c {
+					var p int32
+					var cx uint32
+					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+						p, cx = interior(u, i+ch, &off, c, r)
+					} else {
+						p, cx, _ = g.context(u, nil, uint32(i+ch))
+					}
+					cx = min(cx, maxBucket-1)
+					if buckets {
+						sc.cx[rank] = uint16(cx)
+						wk.count[cx]++
+					} else {
+						sc.cp[rank] = cx<<16 | uint32(p)
+					}
+					if h != nil {
+						wk.hist.add(u[i+ch], p, half, 1)
+					}
+					rank++
+				}
+			}
+		}
+	})
+	if h != nil {
+		h.reset(g.m + 1)
+		for w := range workers {
+			for j, v := range sc.work[w].hist.plain {
+				h.plain[j] += v
+			}
+			for j, v := range sc.work[w].hist.s {
+				h.s[j] += v
+			}
+		}
+	}
+	if buckets {
+		sc.buckets = resize(sc.buckets, maxBucket)
+		copy(sc.buckets, sc.work[0].count[:maxBucket])
+		for w := 1; w < workers; w++ {
+			for b, v := range sc.work[w].count[:maxBucket] {
+				sc.buckets[b] += v
+			}
+		}
+	}
+	if h != nil || buckets {
+		for _, i := range list {
+			// Reserved samples of this colour were counted above; take them out.
+			if j := g.rank(i, parity, sc.rows, perPlane); j >= 0 {
+				if h != nil {
+					var p int32
+					if buckets {
+						// u still has the reserved samples hidden.
+						p, _, _ = g.context(u, nil, i)
+					} else {
+						p = int32(sc.cp[j] & 0xffff)
+					}
+					h.add(u[i], p, half, -1)
+				}
+				if buckets {
+					sc.buckets[sc.cx[j]]--
+				}
+			}
+		}
+	}
+	if h != nil {
+		h.sum()
+	}
+	return workers
+}
+
+// prefix is the first want entries of the pass order would make (all of
+// them when the colour has fewer), from the complexities and bucket counts
+// that contexts(…, buckets true) left in sc, and u with the reserved
+// samples res as they were or with this colour's samples changed since:
+// a prediction reads only the other colour. The extractor reads a pass
+// only as far as its stream goes, which on a large image is a small share
+// of the colour: the entries are found by one walk of the keyed order that
+// looks up only the samples of the buckets the prefix reaches, and stops
+// when it has them all.
+func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *orderScratch, want int, reuse pass) pass {
+	total := 0
+	for _, v := range sc.buckets {
+		total += v
+	}
+	n := min(want, total)
+	ps := pass{ord: resize(reuse.ord, n), pred: resize(reuse.pred, n), hist: reuse.hist}
+	if n == 0 {
+		return ps
+	}
+	// The prefix holds every sample of the buckets below last and the
+	// first take of bucket last, in keyed order.
+	last, below := 0, 0
+	for below+sc.buckets[last] < n {
+		below += sc.buckets[last]
+		last++
+	}
+	take := n - below
+	start := resize(sc.start, last+1)
+	sc.start = start
+	k := 0
+	for b := range last + 1 {
+		start[b] = k
+		k += sc.buckets[b]
+	}
+	// low marks, by sample index, the samples of buckets up to last: a set
+	// of the image's size in bits, which stays in cache while the walk
+	// reads the keyed order straight through.
+	sc.low = resize(sc.low, (g.n+63)/64)
+	clear(sc.low)
+	low := bitset(sc.low)
+	parity, perPlane := sc.parity, sc.rows[g.h]
+	planes := g.n / (g.w * g.h * g.c)
+	for f := range planes {
+		for y := range g.h {
+			rank := f*perPlane + sc.rows[y]
+			for x := (parity - y) & 1; x < g.w; x += 2 {
+				i := ((f*g.h+y)*g.w + x) * g.c
+				for ch := range g.c {
+					if int(sc.cx[rank]) <= last {
+						low.set(uint32(i + ch))
+					}
+					rank++
+				}
+			}
+		}
+	}
+	// The predictions read u with the reserved samples hidden, as
+	// contexts did.
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	off := ringOffsets(g.c, g.w*g.c)
+	placed, taken := 0, 0
+	for _, i := range keyed {
+		if !low.has(i) || res.has(i) {
+			continue
+		}
+		b := int(sc.cx[g.rank(i, parity, sc.rows, perPlane)])
+		if b == last {
+			if taken == take {
+				continue
+			}
+			taken++
+		}
+		j := start[b]
+		start[b]++
+		var p int32
+		if x, y := g.xy(i); x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+			p, _ = interior(u, int(i), &off, g.c, g.w*g.c)
+		} else {
+			p, _, _ = g.context(u, nil, i)
+		}
+		ps.ord[j], ps.pred[j] = i, uint16(p)
+		if placed++; placed == n {
+			break
+		}
+	}
 	return ps
 }
 

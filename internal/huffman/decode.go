@@ -69,7 +69,17 @@ func (d *Decoder) DecodeBytes(b []byte) (*medimg.Image, error) {
 		return nil, &CorruptInputError{Offset: br.off + h.nbody, Reason: fmt.Sprintf("%d bytes after the stream", int64(len(rest))-h.nbody)}
 	}
 	d.br.reset(rest)
+	// Drop the readers' views of b when done: a long-lived Decoder would
+	// otherwise keep the caller's buffer alive until the next image.
+	defer d.dropInput()
 	return d.decode(h)
+}
+
+func (d *Decoder) dropInput() {
+	d.br = bitReader{}
+	for _, pd := range d.stripes {
+		pd.br = bitReader{}
+	}
 }
 
 func (d *Decoder) decode(h *header) (*medimg.Image, error) {

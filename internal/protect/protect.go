@@ -451,6 +451,9 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The body is decoded: let the plaintext it is a view of go before
+	// the restore makes its image-sized buffers.
+	c.Body = nil
 	marked.Photometric = want.Photometric
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -2,8 +2,10 @@ package quality
 
 import (
 	"math"
+	"runtime"
 
 	"edge/internal/medimg"
+	"edge/internal/par"
 )
 
 // comparable reports whether a and b describe samples of the same kind.
@@ -81,6 +83,20 @@ func SSIM(a, b *medimg.Image) float64 {
 	}
 	var s ssimState
 	s.init(a)
+	workers := runtime.GOMAXPROCS(0)
+	states := make([]ssimState, workers)
+	for j := range states {
+		// The kernel and border weights are shared; each goroutine has
+		// its own block scratch.
+		states[j] = s
+		if j > 0 {
+			for t := range states[j].tmp {
+				states[j].tmp[t] = make([]float64, len(s.tmp[t]))
+			}
+		}
+	}
+	var jobs []blockJob
+	var sums []float64
 	w, h, ch := a.Width, a.Height, a.Channels
 	tw, th := (w+tile-1)/tile, (h+tile-1)/tile
 	dirty := make([]bool, ch*tw*th)
@@ -105,6 +121,7 @@ func SSIM(a, b *medimg.Image) float64 {
 				}
 			}
 		}
+		jobs = jobs[:0]
 		for c := range ch {
 			d := dirty[c*tw*th:]
 			for ty := range th {
@@ -115,12 +132,32 @@ func SSIM(a, b *medimg.Image) float64 {
 						unchanged += (x1 - x0) * (y1 - y0)
 						continue
 					}
-					total += s.block(a.Pix, b.Pix, base, c, x0, y0, x1, y1)
+					jobs = append(jobs, blockJob{c: c, x0: x0, y0: y0, x1: x1, y1: y1})
 				}
 			}
 		}
+		// The blocks are computed on parallel goroutines and added in
+		// the order above, so the sum is the same float on any core count.
+		sums = resize(sums, len(jobs))
+		par.Run(len(jobs), workers, func(wk, j int) {
+			bj := &jobs[j]
+			sums[j] = states[wk].block(a.Pix, b.Pix, base, bj.c, bj.x0, bj.y0, bj.x1, bj.y1)
+		})
+		for _, v := range sums {
+			total += v
+		}
 	}
 	return (total + float64(unchanged)) / float64(a.Frames*ch*w*h)
+}
+
+// blockJob is one block of window centres SSIM computes.
+type blockJob struct{ c, x0, y0, x1, y1 int }
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // ssimState holds the kernel, the border weights and one block's scratch.

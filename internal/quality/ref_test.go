@@ -3,6 +3,7 @@ package quality
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"edge/internal/medimg"
@@ -120,4 +121,29 @@ func BenchmarkSSIMScattered3072(b *testing.B) {
 	for b.Loop() {
 		SSIM(a, c)
 	}
+}
+
+// The quality gate's decision and the reported SSIM must not depend on the
+// number of cores: the blocks are summed in one order whatever computes them.
+func TestSSIMSameOnAnyCoreCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	a := &medimg.Image{Width: 301, Height: 203, Frames: 2, Channels: 3, BitsAllocated: 16, BitsStored: 12}
+	a.Pix = make([]int32, a.Samples())
+	for i := range a.Pix {
+		a.Pix[i] = int32(r.IntN(4096))
+	}
+	b := a.Clone()
+	for range 3000 {
+		b.Pix[r.IntN(len(b.Pix))] ^= 1
+	}
+	old := runtime.GOMAXPROCS(1)
+	want := SSIM(a, b)
+	for _, n := range []int{2, 3, 8} {
+		runtime.GOMAXPROCS(n)
+		if got := SSIM(a, b); got != want {
+			runtime.GOMAXPROCS(old)
+			t.Fatalf("GOMAXPROCS=%d: SSIM %v, with one %v", n, got, want)
+		}
+	}
+	runtime.GOMAXPROCS(old)
 }
