@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-
 )
 
 // fuzzImage turns fuzz input into an image: a side of 32..127 pixels each
