@@ -102,7 +102,11 @@ for pkg in ${CROSS_PKGS:-$($GO list ./...)}; do
 			grep -q "^--- PASS: $g " "$log" || missing="$missing $g"
 		done
 		if [ "$rc" -ne 0 ]; then
-			bad "$dir on $target (exit $rc)"; tail -40 "$log"
+			# The failures with what the tests said, then the log's end.
+			bad "$dir on $target (exit $rc)"
+			grep -E -e '^\s*--- FAIL' -e '^\s+[A-Za-z0-9_]+_test\.go:[0-9]+: ' "$log" | grep -v 'level=INFO' | head -60
+			echo "... the log's last lines:"
+			tail -25 "$log"
 		elif [ "$n" -eq 0 ]; then
 			bad "$dir on $target: no test ran"; tail -20 "$log"
 		elif [ -n "$missing" ]; then
