@@ -282,9 +282,47 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &pe) || isBadCertificate(err) {
 			return nil, permanent(err)
 		}
+		if refused := c.refusedByHub(req); refused != nil {
+			return nil, permanent(fmt.Errorf("%w (after: %v)", refused, err))
+		}
 		return nil, err
 	}
 	return resp, nil
+}
+
+// refusedByHub tells, after a request failed on a broken connection,
+// whether the hub refuses this device's certificate. In TLS 1.3 the client's
+// handshake ends before the server has checked the client's certificate, so
+// the hub's refusal (an alert, then a close) can reach the request as a
+// broken pipe or a reset instead; a new handshake followed by a read gets
+// the alert itself. Only a failed request pays for it: a second at most
+// when the hub accepts the device (it then waits for the request).
+func (c *Client) refusedByHub(req *http.Request) error {
+	tr, ok := c.HTTP.Transport.(*http.Transport)
+	if !ok || tr.TLSClientConfig == nil || req.URL.Scheme != "https" || req.Context().Err() != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: tr.TLSClientConfig.Clone()}
+	d.Config.NextProtos = nil
+	host := req.URL.Host
+	if req.URL.Port() == "" {
+		host = net.JoinHostPort(req.URL.Hostname(), "443")
+	}
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		if isBadCertificate(err) {
+			return fmt.Errorf("tus: the hub refuses this device's certificate: %w", err)
+		}
+		return nil
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err != nil && isBadCertificate(err) {
+		return fmt.Errorf("tus: the hub refuses this device's certificate: %w", err)
+	}
+	return nil
 }
 
 // isBadCertificate tells whether the hub refused our client certificate.
