@@ -60,8 +60,9 @@ const (
 // sign of each projection. The directions are the bits of AES-256-CTR under
 // a key derived from the secret, one row of len(z) bits per output bit, so
 // the matrix is a pure function of the secret. Only additions of float64
-// values happen in a fixed order: no multiply that a fused multiply-add
-// could round differently, hence the same bits on every architecture.
+// values (and doublings, which are exact) happen, in a fixed order: no
+// multiply that a fused multiply-add could round differently, hence the same
+// bits on every architecture.
 func bioHash(secret *Secret, z []float32) (Protected, error) {
 	if len(z) == 0 || len(z) > MaxDim {
 		return nil, fmt.Errorf("biometric: protected template of %d features, want 1..%d", len(z), MaxDim)
@@ -77,21 +78,33 @@ func bioHash(secret *Secret, z []float32) (Protected, error) {
 	stream := cipher.NewCTR(block, make([]byte, aes.BlockSize))
 	rowBytes := (len(z) + 7) / 8
 	row := make([]byte, rowBytes)
-	zf := make([]float64, len(z))
-	for j, x := range z {
-		zf[j] = float64(x)
+	// A row's byte picks the signs of 8 features at once: sums[g][b] is
+	// the signed sum of features 8g..8g+7 under byte b (bit 7 the first
+	// feature), so a projection is rowBytes look-ups instead of len(z)
+	// branches on random bits.
+	sums := make([][256]float64, rowBytes)
+	for g := range sums {
+		t := &sums[g]
+		feats := z[8*g : min(8*g+8, len(z))]
+		for _, x := range feats {
+			t[0] -= float64(x)
+		}
+		for b := 1; b < 256; b++ {
+			low := bits.TrailingZeros8(uint8(b))
+			v := t[b&(b-1)]
+			if j := 7 - low; j < len(feats) {
+				v += 2 * float64(feats[j])
+			}
+			t[b] = v
+		}
 	}
 	out := make(Protected, ProtectedBytes)
 	for i := range ProtectedBits {
 		clear(row)
 		stream.XORKeyStream(row, row)
 		var y float64
-		for j, x := range zf {
-			if row[j>>3]&(0x80>>(j&7)) != 0 {
-				y += x
-			} else {
-				y -= x
-			}
+		for g, b := range row {
+			y += sums[g][b]
 		}
 		if y > 0 {
 			out[i>>3] |= 0x80 >> (i & 7)

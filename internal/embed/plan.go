@@ -163,10 +163,12 @@ type choice struct {
 // splits are the shares of the stream, in quarters, tried in pass 1: all of
 // it first, which is best when the smooth samples of one colour suffice.
 // Images of wholeSearchMax samples or more stop at the first split that
-// carries the stream.
+// carries the stream: from 2¹⁸ samples (a 512² CT slice, or 512×170 RGB) the
+// other splits cost the second colour's ordering three times over, and on the
+// sample CT the first split measured no worse (76.3 against 76.1 dB PSNR).
 var splits = [...]int{4, 3, 2, 1}
 
-const wholeSearchMax = 1 << 20
+const wholeSearchMax = 1 << 18
 
 // search finds the settings and split of the stream s between the two passes
 // with the least squared change. It leaves e.u as it found it.
