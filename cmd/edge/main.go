@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -66,7 +67,17 @@ type exitStatus struct {
 func (e *exitStatus) Error() string { return e.err.Error() }
 func (e *exitStatus) Unwrap() error { return e.err }
 
+// gcPercent is the collector's target unless GOGC says otherwise. The heap
+// is a few image-sized buffers without pointers, which a collection marks at
+// almost no cost; at Go's default of 100 garbage let a 3072² protect grow to
+// 181 MiB where it holds at most about 110, on a board whose 1 GB also holds
+// the ResNet152 session. At 25 it peaked at 133 MiB, no slower.
+const gcPercent = 25
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, env{os.Stdout, os.Stderr}, os.Args[1:])
 	stop()
