@@ -3,6 +3,7 @@ package embed
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // embedder plans and makes one mark. It works on u, the image in the offset
@@ -229,48 +230,110 @@ const patience = 3
 
 // errHist counts the prediction errors of a pass, both as they are (e, for
 // the fixed directions) and turned by the prediction-chosen direction (for
-// modes 2 and 3), clipped to ±lim, as prefix sums.
+// modes 2 and 3). Errors within ±lim are counted in place, as prefix sums;
+// the rare larger ones (an edge in a 16-bit image) are kept as values,
+// sorted, so the counts are exact at any range while the histogram stays a
+// few kilobytes instead of megabytes to clear for every pass.
 type errHist struct {
 	lim      int32
 	plain, s []int
+	// big holds the errors beyond ±lim, plain and turned; gone those of
+	// them taken out again (see add).
+	big, gone [2][]int32
 }
 
-// reset prepares h for errors clipped to ±lim.
-func (h *errHist) reset(lim int32) {
-	h.lim = lim
-	h.plain = resize(h.plain, int(2*lim+2))
-	h.s = resize(h.s, int(2*lim+2))
+// denseErrors bounds the errors an errHist counts in place.
+const denseErrors = 1 << 12
+
+// reset prepares h for errors of samples in [0, m].
+func (h *errHist) reset(m int32) {
+	h.lim = min(m+1, denseErrors)
+	h.plain = resize(h.plain, int(2*h.lim+1))
+	h.s = resize(h.s, int(2*h.lim+1))
 	clear(h.plain)
 	clear(h.s)
+	for t := range h.big {
+		h.big[t], h.gone[t] = h.big[t][:0], h.gone[t][:0]
+	}
 }
 
 // add counts (n = 1) or uncounts (n = −1) the error of sample value x
 // predicted as p.
 func (h *errHist) add(x, p, half int32, n int) {
-	lim := h.lim
 	d := x - p
-	h.plain[min(max(d, -lim), lim)+lim+1] += n
+	h.put(0, &h.plain, d, n)
 	if p >= half {
 		d = -d
 	}
-	h.s[min(max(d, -lim), lim)+lim+1] += n
+	h.put(1, &h.s, d, n)
 }
 
-// sum turns the counts into prefix sums.
+func (h *errHist) put(t int, dense *[]int, d int32, n int) {
+	switch {
+	case d >= -h.lim && d <= h.lim:
+		(*dense)[d+h.lim] += n
+	case n > 0:
+		h.big[t] = append(h.big[t], d)
+	default:
+		h.gone[t] = append(h.gone[t], d)
+	}
+}
+
+// merge adds o's counts to h's; both were reset for the same m.
+func (h *errHist) merge(o *errHist) {
+	for j, v := range o.plain {
+		h.plain[j] += v
+	}
+	for j, v := range o.s {
+		h.s[j] += v
+	}
+	for t := range h.big {
+		h.big[t] = append(h.big[t], o.big[t]...)
+		h.gone[t] = append(h.gone[t], o.gone[t]...)
+	}
+}
+
+// sum turns the counts into prefix sums: plain[j] counts the errors in
+// [−lim, j − lim].
 func (h *errHist) sum() {
 	for j := 1; j < len(h.plain); j++ {
 		h.plain[j] += h.plain[j-1]
 		h.s[j] += h.s[j-1]
 	}
+	for t := range h.big {
+		slices.Sort(h.big[t])
+		slices.Sort(h.gone[t])
+	}
 }
 
-// count is how many errors lie in [a, b], a ≤ b inside ±lim.
-func count(pre []int, lim, a, b int32) int {
-	a, b = max(a, -lim), min(b, lim)
+// count is how many errors lie in [a, b], of the plain (t = 0) or the
+// turned (t = 1) ones.
+func (h *errHist) count(t int, a, b int32) int {
 	if a > b {
 		return 0
 	}
-	return pre[b+lim+1] - pre[a+lim]
+	pre := h.plain
+	if t == 1 {
+		pre = h.s
+	}
+	n := 0
+	if da, db := max(a, -h.lim), min(b, h.lim); da <= db {
+		n = pre[db+h.lim]
+		if da > -h.lim {
+			n -= pre[da-1+h.lim]
+		}
+	}
+	if len(h.big[t]) > 0 {
+		n += within(h.big[t], a, b) - within(h.gone[t], a, b)
+	}
+	return n
+}
+
+// within is how many of the sorted values v lie in [a, b].
+func within(v []int32, a, b int32) int {
+	lo, _ := slices.BinarySearch(v, a)
+	hi, _ := slices.BinarySearch(v, b+1)
+	return hi - lo
 }
 
 // expandable bounds from above the samples pp expands (those held back
@@ -278,13 +341,13 @@ func count(pre []int, lim, a, b int32) int {
 func (h *errHist) expandable(pp params) int {
 	switch pp.mode {
 	case 0:
-		return count(h.plain, h.lim, -pp.tn, pp.tp-1)
+		return h.count(0, -pp.tn, pp.tp-1)
 	case 1:
-		return count(h.plain, h.lim, -pp.tp+1, pp.tn)
+		return h.count(0, -pp.tp+1, pp.tn)
 	case 2:
-		return count(h.s, h.lim, -pp.tn, pp.tp-1)
+		return h.count(1, -pp.tn, pp.tp-1)
 	default:
-		return count(h.s, h.lim, -pp.tp+1, pp.tn)
+		return h.count(1, -pp.tp+1, pp.tn)
 	}
 }
 

@@ -316,7 +316,7 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 		wk.count = resize(wk.count, maxBucket+1)
 		clear(wk.count)
 		if h != nil {
-			wk.hist.reset(g.m + 1)
+			wk.hist.reset(g.m)
 		}
 	}
 	off := ringOffsets(g.c, g.w*g.c)
@@ -353,14 +353,9 @@ func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScrat
 		}
 	})
 	if h != nil {
-		h.reset(g.m + 1)
+		h.reset(g.m)
 		for w := range workers {
-			for j, v := range sc.work[w].hist.plain {
-				h.plain[j] += v
-			}
-			for j, v := range sc.work[w].hist.s {
-				h.s[j] += v
-			}
+			h.merge(&sc.work[w].hist)
 		}
 	}
 	if buckets {
