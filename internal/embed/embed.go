@@ -277,12 +277,12 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 	var sc orderScratch
 	l := streamBits(h.n, h.r)
 	if l > h.l1 {
-		if err := g.extractKeyed(u, res, list, g.colour(k.pos, 1), &sc, h.p2, l-h.l1, &flags, &s2); err != nil {
+		if err := g.extractKeyed(u, res, list, g.shuffleColour(k.pos, 1), &sc, h.p2, l-h.l1, &flags, &s2); err != nil {
 			return nil, nil, err
 		}
 	}
 	if h.l1 > 0 {
-		if err := g.extractKeyed(u, res, list, g.colour(k.pos, 0), &sc, h.p1, h.l1, &flags, &s1); err != nil {
+		if err := g.extractKeyed(u, res, list, g.shuffleColour(k.pos, 0), &sc, h.p1, h.l1, &flags, &s1); err != nil {
 			return nil, nil, err
 		}
 	}

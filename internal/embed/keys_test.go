@@ -75,11 +75,15 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 		seed[3] = 1
 		list, res := reserved(seed, g.n, 500)
 		for parity := range 2 {
-			keyed := g.colour(seed, parity)
+			kc := g.shuffleColour(seed, parity)
+			keyed := kc.order()
+			if kc.n != len(keyed) {
+				t.Fatalf("%d×%d×%d, colour %d: size %d from the geometry, %d in the order", g.w, g.h, g.c, parity, kc.n, len(keyed))
+			}
 			var sc orderScratch
-			full := g.order(u, res, list, keyed, &sc, pass{})
+			full := g.order(u, res, list, kc, &sc, pass{})
 			var ps orderScratch
-			g.contexts(u, list, keyed, &ps, nil, true)
+			g.contexts(u, list, parity, &ps, nil, true)
 			check := func(when string, u []int32) {
 				for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
 					p := g.prefix(u, keyed, res, list, &ps, want, pass{})

@@ -120,9 +120,10 @@ const lazyFirst = 1 << 16
 
 // start prepares l for keyed's colour of u, reserved samples res (list),
 // and makes the first prefix, with the error histogram h when not nil.
-func (l *lazyOrder) start(g *geom, u []int32, res bitset, list, keyed []uint32, h *errHist, first int) pass {
-	l.g, l.u, l.keyed, l.res, l.list, l.all, l.first = g, u, keyed, res, list, false, first
-	g.contexts(u, list, keyed, &l.sc, h, true)
+func (l *lazyOrder) start(g *geom, u []int32, res bitset, list []uint32, kc *keyedColour, h *errHist, first int) pass {
+	l.g, l.u, l.res, l.list, l.all, l.first = g, u, res, list, false, first
+	g.contexts(u, list, kc.parity, &l.sc, h, true)
+	l.keyed = kc.order()
 	l.ps.hist = h
 	l.grow(first)
 	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: h, lazy: l}
@@ -284,11 +285,13 @@ func extractFrom(u []int32, m int32, ps pass, pp params, n, from int, got *int, 
 // with pp, reading only as much of the pass's order as its n bits need:
 // it takes a prefix of the order, and a longer one (of which the first is
 // the start) each time the bits outlast it.
-func (g *geom) extractKeyed(u []int32, res bitset, list, keyed []uint32, sc *orderScratch, pp params, n int, flags *bitReader, out *bitWriter) error {
-	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+func (g *geom) extractKeyed(u []int32, res bitset, list []uint32, kc *keyedColour, sc *orderScratch, pp params, n int, flags *bitReader, out *bitWriter) error {
+	if kc.n == 0 || g.w == 1 && g.h == 1 {
+		kc.order()
 		return extractPass(u, g.m, pass{}, pp, n, flags, out)
 	}
-	g.contexts(u, list, keyed, sc, nil, true)
+	g.contexts(u, list, kc.parity, sc, nil, true)
+	keyed := kc.order()
 	// Every expanded sample carries k bits; most of the first samples
 	// are expanded, the rest only shift.
 	want := 2*n/int(max(pp.k, 1)) + 1024

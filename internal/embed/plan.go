@@ -12,7 +12,7 @@ type embedder struct {
 	g     *geom
 	k     *keys
 	u     []int32
-	keyed [2][]uint32
+	keyed [2]*keyedColour
 	sc    orderScratch
 	undo  []int32
 	// first caches colour 0's pass over the unmarked image for one reserved
@@ -38,13 +38,13 @@ func newEmbedder(g *geom, k *keys, u []int32) *embedder {
 }
 
 // lazy reports whether a colour of keyed's size is ordered lazily.
-func (e *embedder) lazy(keyed []uint32) bool {
-	return len(keyed) >= e.lazyMin && len(keyed) > 0 && !(e.g.w == 1 && e.g.h == 1)
+func (e *embedder) lazy(kc *keyedColour) bool {
+	return kc.n >= e.lazyMin && kc.n > 0 && !(e.g.w == 1 && e.g.h == 1)
 }
 
-func (e *embedder) colour(c int) []uint32 {
+func (e *embedder) colour(c int) *keyedColour {
 	if e.keyed[c] == nil {
-		e.keyed[c] = e.g.colour(e.k.pos, c)
+		e.keyed[c] = e.g.shuffleColour(e.k.pos, c)
 	}
 	return e.keyed[c]
 }

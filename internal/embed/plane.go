@@ -122,6 +122,42 @@ func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 	return s
 }
 
+// keyedColour is a colour's keyed order, shuffled on a goroutine of its
+// own: Fisher–Yates is one long chain of swaps into a colour-sized array,
+// while the contexts, which do not depend on the order, can meanwhile use
+// the other cores.
+type keyedColour struct {
+	parity int
+	n      int // the colour's samples
+	done   chan struct{}
+	s      []uint32
+}
+
+// shuffleColour starts making colour parity's keyed order (see colour).
+func (g *geom) shuffleColour(pos [32]byte, parity int) *keyedColour {
+	k := &keyedColour{parity: parity, n: g.colourSize(parity), done: make(chan struct{})}
+	go func() {
+		k.s = g.colour(pos, parity)
+		close(k.done)
+	}()
+	return k
+}
+
+// order waits for the keyed order and returns it.
+func (k *keyedColour) order() []uint32 {
+	<-k.done
+	return k.s
+}
+
+// colourSize is the number of samples of colour parity.
+func (g *geom) colourSize(parity int) int {
+	n := 0
+	for y := range g.h {
+		n += (g.w - (parity-y)&1 + 1) / 2
+	}
+	return n * g.c * (g.n / (g.w * g.h * g.c))
+}
+
 // maxBucket bounds the complexity used for sorting; busier samples keep
 // their keyed order among themselves.
 const maxBucket = 1 << 16
@@ -216,13 +252,15 @@ const bandRows = 64
 // keyed order and placed by a stable counting sort, each goroutine taking a
 // contiguous share of the keyed order. The result is the one stable sort,
 // whatever the number of goroutines.
-func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *orderScratch, reuse pass) pass {
-	if len(keyed) == 0 || g.w == 1 && g.h == 1 {
+func (g *geom) order(u []int32, res bitset, list []uint32, kc *keyedColour, sc *orderScratch, reuse pass) pass {
+	if kc.n == 0 || g.w == 1 && g.h == 1 {
 		// A lone sample has no neighbours to be predicted from.
+		kc.order()
 		return pass{ord: reuse.ord[:0], pred: reuse.pred[:0], hist: reuse.hist}
 	}
 	h := reuse.hist
-	workers := g.contexts(u, list, keyed, sc, h, false)
+	workers := g.contexts(u, list, kc.parity, sc, h, false)
+	keyed := kc.order()
 	parity, perPlane := sc.parity, sc.rows[g.h]
 
 	// Count per share of the keyed order, then place. Up to keepGathered
@@ -290,11 +328,7 @@ func (g *geom) order(u []int32, res bitset, list []uint32, keyed []uint32, sc *o
 //
 // The contexts are computed in raster order, where neighbouring rows are in
 // cache, by bands of rows on parallel goroutines.
-func (g *geom) contexts(u []int32, list []uint32, keyed []uint32, sc *orderScratch, h *errHist, buckets bool) int {
-	parity := 0
-	if x, y := g.xy(keyed[0]); (x+y)&1 == 1 {
-		parity = 1
-	}
+func (g *geom) contexts(u []int32, list []uint32, parity int, sc *orderScratch, h *errHist, buckets bool) int {
 	sc.parity = parity
 	sc.saved = hideReserved(u, list, sc.saved)
 	defer showReserved(u, list, sc.saved)
