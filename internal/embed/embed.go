@@ -239,13 +239,60 @@ func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
 // payload and the original image. A wrong key, an unmarked image or one
 // altered after marking gives an error, never a wrong payload or image.
 func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg.Image, err error) {
-	if err := marked.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("embed: %w", err)
-	}
-	k, err := deriveKeys(key)
+	x, err := NewExtractor(marked, key, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	return x.Extract(marked)
+}
+
+// Extractor extracts marks made with one key from images of one geometry.
+// The first colour's keyed order depends on nothing else, so NewExtractor
+// starts making it on a goroutine of its own: a hub decodes the body
+// meanwhile, and on a large image that order is the longest serial step of
+// the extraction.
+type Extractor struct {
+	k       keys
+	key     []byte
+	restore []byte
+	shape   medimg.Image // the geometry, without samples
+	first   *keyedColour
+}
+
+// NewExtractor prepares to undo EmbedBest with key on an image of
+// geometry's width, height, frames and channels (its samples are not read):
+// restore is the mark's Restore record, nil for a self-contained mark.
+func NewExtractor(geometry *medimg.Image, key, restore []byte) (*Extractor, error) {
+	k, err := deriveKeys(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := geometry.CheckGeometry(); err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	x := &Extractor{k: k, key: key, restore: restore, shape: *geometry}
+	x.shape.Pix = nil
+	if restore == nil {
+		g := geomOf(&x.shape)
+		x.first = g.shuffleColour(k.pos, 0)
+	}
+	return x, nil
+}
+
+// Extract returns the payload and the original of marked, which must have
+// the geometry the Extractor was made for.
+func (x *Extractor) Extract(marked *medimg.Image) (payload []byte, original *medimg.Image, err error) {
+	if x.restore != nil {
+		return ExtractSealed(marked, x.key, x.restore)
+	}
+	if s := &x.shape; marked.Width != s.Width || marked.Height != s.Height || marked.Frames != s.Frames || marked.Channels != s.Channels {
+		return nil, nil, fmt.Errorf("embed: a %d×%d×%d-frame×%d-channel image given to an extractor for %d×%d×%d×%d",
+			marked.Width, marked.Height, marked.Frames, marked.Channels, s.Width, s.Height, s.Frames, s.Channels)
+	}
+	if err := marked.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("embed: %w", err)
+	}
+	k := x.k
 	g := geomOf(marked)
 	if maxReserved(g.n) < headerBits {
 		return nil, nil, fmt.Errorf("%w: %d samples cannot hold a header", errCorrupt, g.n)
@@ -282,7 +329,7 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 		}
 	}
 	if h.l1 > 0 {
-		if err := g.extractKeyed(u, res, list, g.shuffleColour(k.pos, 0), &sc, h.p1, h.l1, &flags, &s1); err != nil {
+		if err := g.extractKeyed(u, res, list, x.first, &sc, h.p1, h.l1, &flags, &s1); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -447,6 +447,20 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 		Photometric: medimg.Photometric(c.Photometric),
 	}
 	bodyBytes := len(c.Body)
+	var restore []byte
+	if len(c.Restore) > 0 {
+		restore = c.Restore
+	}
+	// The extractor starts on what depends only on the key and the
+	// geometry while the body is deciphered and decoded.
+	ek, _, err := subkeys(c.KBio)
+	if err != nil {
+		return nil, err
+	}
+	x, err := embed.NewExtractor(want, ek, restore)
+	if err != nil {
+		return nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
+	}
 	marked, err := decipher(&o.dec, h.Scheme, c.Body, c.KBio, want)
 	if err != nil {
 		return nil, err
@@ -458,13 +472,9 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var restore []byte
-	if len(c.Restore) > 0 {
-		restore = c.Restore
-	}
-	payload, orig, err := Unmark(marked, c.KBio, restore)
+	payload, orig, err := x.Extract(marked)
 	if err != nil {
-		return nil, err
+		return nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
 	}
 	r := &Recovered{
 		Header: h, Image: orig, Marked: marked,
