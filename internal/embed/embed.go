@@ -228,8 +228,18 @@ func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
 	g := geomOf(im)
 	u := offset(im)
 	e := newEmbedder(&g, &k, u)
-	t := markTag(&k, payload, digest(im))
-	if err := e.run(payload, t); err != nil {
+	// The tag hashes the whole image; it is taken on another core while
+	// the first pass is ordered, which needs only the key and the samples.
+	tc := make(chan []byte, 1)
+	go func() { tc <- markTag(&k, payload, digest(im)) }()
+	var t []byte
+	tag := func() []byte {
+		if t == nil {
+			t = <-tc
+		}
+		return t
+	}
+	if err := e.run(payload, tag); err != nil {
 		return nil, err
 	}
 	return fromOffset(im, u), nil

@@ -135,7 +135,8 @@ func TestLazyPassesMarkTheSame(t *testing.T) {
 			u := offset(im)
 			e := newEmbedder(&g, &k, u)
 			e.lazyMin, e.lazyFirst = lazyMin, 5
-			errs[j] = e.run(payload, markTag(&k, payload, digest(im)))
+			tagv := markTag(&k, payload, digest(im))
+			errs[j] = e.run(payload, func() []byte { return tagv })
 			got[j] = u
 		}
 		if (errs[0] == nil) != (errs[1] == nil) {

@@ -54,7 +54,7 @@ func (e *embedder) colour(c int) *keyedColour {
 // known only after embedding, while the stream carries the reserved samples'
 // own low bits: so it plans with a guess of their number and plans again,
 // with more, when the flags outgrow it.
-func (e *embedder) run(payload, tagv []byte) error {
+func (e *embedder) run(payload []byte, tag func() []byte) error {
 	g := e.g
 	r := headerBits
 	for range 8 {
@@ -62,12 +62,15 @@ func (e *embedder) run(payload, tagv []byte) error {
 			break
 		}
 		list, res := reserved(e.k.pos, g.n, r)
+		// The first pass does not depend on the stream: order it before
+		// waiting for the tag (search takes it from the cache).
+		e.firstPass(res, list)
 		var sw bitWriter
 		sw.bytes(payload)
 		for _, i := range list {
 			sw.bit(uint32(e.u[i]))
 		}
-		sw.bytes(tagv)
+		sw.bytes(tag())
 		whiten(sw.b, e.k)
 
 		c := e.search(res, list, &sw)
