@@ -106,7 +106,14 @@ func runHubAudit(e env, args []string) error {
 		return printJSON(e.stdout, recs)
 	}
 	for _, r := range recs {
-		fmt.Fprintf(e.stdout, "%s %s device %s %s %s %s\n", r.Received.Format("2006-01-02T15:04:05Z"), r.EnvelopeID, r.DeviceID, r.Outcome, r.Reason, r.Path)
+		fmt.Fprintf(e.stdout, "%s %s device %s %s %s %s", r.Received.Format("2006-01-02T15:04:05Z"), r.EnvelopeID, r.DeviceID, r.Outcome, r.Reason, r.Path)
+		if r.Forward != "" {
+			fmt.Fprintf(e.stdout, " forward %s", r.Forward)
+		}
+		if r.ForwardError != "" {
+			fmt.Fprintf(e.stdout, " (PACS: %s)", r.ForwardError)
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	return nil
 }

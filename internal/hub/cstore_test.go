@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,8 @@ import (
 	"edge/internal/modality/scu"
 	"edge/internal/modality/ul"
 	"edge/internal/testenv"
+	"edge/internal/uplink"
+	"edge/internal/uplink/tus"
 	"edge/internal/uplink/uplinktest"
 )
 
@@ -225,27 +228,195 @@ func TestForwardByCStoreRefused(t *testing.T) {
 func startStorescp(t testing.TB, bin string, args ...string) string {
 	t.Helper()
 	port := freePort(t)
-	cmd := exec.Command(bin, append(append([]string{"-aet", "PACS", "-od", t.TempDir()}, args...), fmt.Sprint(port))...)
+	runStorescp(t, bin, port, t.TempDir(), args...)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// runStorescp runs storescp as AE PACS on port, writing what it receives to
+// out, and returns once it listens; the function it returns stops it.
+func runStorescp(t testing.TB, bin string, port int, out string, args ...string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, append(append([]string{"-aet", "PACS", "-od", out}, args...), fmt.Sprint(port))...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("storescp:\n%s", log.String())
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if t.Failed() {
+				t.Logf("storescp %v:\n%s", args, log.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return addr
+			return stop
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("storescp did not listen on %s:\n%s", addr, log.String())
 		}
 	}
+}
+
+// An association profile for storescp that takes MR images only, so that a
+// CT's presentation context is refused for its SOP class.
+const mrOnlyProfile = `[[TransferSyntaxes]]
+[Uncompressed]
+TransferSyntax1 = LittleEndianExplicit
+TransferSyntax2 = LittleEndianImplicit
+
+[[PresentationContexts]]
+[MR]
+PresentationContext1 = MRImageStorage\Uncompressed
+
+[[Profiles]]
+[MROnly]
+PresentationContexts = MR
+`
+
+// TestForwardPassesRefusedFile: a PACS (storescp taking MR only) refuses
+// the CT queued ahead of an MR for its SOP class. The CT is marked refused
+// with the PACS's words and the MR behind it is forwarded; once the PACS
+// takes CTs too, the hub's next start sends the CT.
+func TestForwardPassesRefusedFile(t *testing.T) {
+	storescp := testenv.Tool(t, "storescp", "dcmtk")
+	ctPath, mrPath := testenv.Path(t, "medical/CT_small.dcm"), testenv.Path(t, "medical/MR_small.dcm")
+	cfg := filepath.Join(t.TempDir(), "mr.cfg")
+	if err := os.WriteFile(cfg, []byte(mrOnlyProfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// No PACS listens while the two arrive, so both wait in the queue, the
+	// CT first.
+	port := freePort(t)
+	out := t.TempDir()
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDirWith(t, hub.InitOptions{PACSDICOM: fmt.Sprintf("PACS@127.0.0.1:%d", port)}, dev)
+	lg := newCountLog(t)
+	th := startHub(t, dir, hub.Options{Logger: slog.New(lg)})
+	d := newDevice(t, th, dev)
+	for _, p := range []string{ctPath, mrPath} {
+		im, cont, err := medimg.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.enqueue(t, seal(t, hubPub(t, dir), dev, im, cont))
+		if _, err := d.drain(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopPACS := runStorescp(t, storescp, port, out, "-xf", cfg, "MROnly")
+	if err := th.hub.ForwardPending(context.Background()); err != nil {
+		t.Fatalf("a pass with a refused file: %v", err)
+	}
+	ctUID, mrUID := sopInstance(t, ctPath), sopInstance(t, mrPath)
+	ct, mr := recordOf(t, th, ctUID), recordOf(t, th, mrUID)
+	if ct.Seq > mr.Seq {
+		t.Fatalf("the CT (record %d) was not queued ahead of the MR (%d)", ct.Seq, mr.Seq)
+	}
+	if ct.Forward != "refused" || !strings.Contains(ct.ForwardError, "abstract syntax not supported") || ct.Refused.IsZero() || ct.PACSID != "" {
+		t.Fatalf("CT record: %+v", ct)
+	}
+	if mr.Forward != "done" || mr.PACSID != mrUID {
+		t.Fatalf("MR record beside the refused CT: %+v", mr)
+	}
+	if n, _ := lg.count("hub: the PACS refused a file; it stays stored here and goes on with the others"); n != 1 {
+		t.Fatalf("%d refusals logged", n)
+	}
+	if got := storedFiles(t, out); got != 1 {
+		t.Fatalf("the PACS holds %d files, want the MR", got)
+	}
+	if h := healthz(t, th, dev); h["forward_refused"] != 1.0 || h["forward_pending"] != 0.0 {
+		t.Fatalf("healthz after the refusal: %v", h)
+	}
+
+	// The PACS is set up to take every storage class; the hub restarts.
+	th.stop()
+	stopPACS()
+	runStorescp(t, storescp, port, out)
+	th = startHub(t, dir, hub.Options{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if r := recordOf(t, th, ctUID); r.Forward == "done" {
+			if r.PACSID != ctUID || r.ForwardError != "" {
+				t.Fatalf("CT record after the restart: %+v", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the CT was not sent again after the restart: %+v", recordOf(t, th, ctUID))
+		}
+	}
+	if got := storedFiles(t, out); got != 2 {
+		t.Fatalf("the PACS holds %d files, want the MR and the CT", got)
+	}
+}
+
+// healthz is the hub's /healthz, read with dev's certificate.
+func healthz(t testing.TB, th *testHub, dev uplink.DeviceKey) map[string]any {
+	t.Helper()
+	cert, err := dev.TLSCertificate(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := tus.NewHTTPClient(th.pin, cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get(th.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func sopInstance(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := scu.ParseFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.SOPInstanceUID
+}
+
+// recordOf is the audit record whose restored image is instance uid.
+func recordOf(t testing.TB, th *testHub, uid string) hub.Record {
+	t.Helper()
+	for _, r := range audit(t, th) {
+		if r.Path != "" && sopInstance(t, r.Path) == uid {
+			return r
+		}
+	}
+	t.Fatalf("no record of instance %s", uid)
+	return hub.Record{}
+}
+
+// storedFiles counts the files storescp wrote to dir.
+func storedFiles(t testing.TB, dir string) int {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			n++
+		}
+	}
+	return n
 }

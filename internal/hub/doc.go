@@ -89,6 +89,7 @@
 //	uploads   upload id → receipt JSON
 //	audit     sequence (uint64 big-endian) → Record JSON
 //	forward   sequence → nothing: stored DICOM not yet confirmed by the PACS
+//	refused   sequence → nothing: stored DICOM the PACS refused for what it is
 //
 // The forwarder posts each queued file to Orthanc and deletes the job once
 // Orthanc answers Success or AlreadyStored; a crash in between posts again,
@@ -96,8 +97,18 @@
 // C-STORE (package modality/scu) is the same: the job is deleted once the
 // PACS answered success or a warning (B000, B006, B007; the record's pacs_id
 // is then the SOP Instance UID), and a PACS keeps one instance per SOP
-// Instance UID when a crash sends it twice. A rejected association, a refused
-// presentation context, an abort or a failure status leaves the job queued
-// and retried with backoff; forwarding is in order, so it holds back the
-// files behind it until the PACS takes it.
+// Instance UID when a crash sends it twice.
+//
+// A PACS that refuses a file for what it is (a presentation context refused
+// for its SOP class and transfer syntax; the C-STORE statuses 0117, 0122,
+// A9xx and Cxxx; Orthanc's 400, 413 and 415) would refuse it again: the job
+// moves to refused, the record says forward "refused" with the PACS's words
+// (forward_error), an error is logged, edge_hub_forward_refused and /healthz
+// count it, and the files behind it go on. The file stays in store/images,
+// and each start of the hub queues the refused files again, so a restart
+// after the PACS has been set up to take them sends them. Every other
+// failure (no connection, a rejected association, an abort, out of
+// resources, a server error, a timeout) is of the PACS's state: the job stays
+// queued and is retried with backoff, and since forwarding is in order, the
+// files behind it wait too.
 package hub

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -47,6 +48,17 @@ func (d *dicomForwarder) Forward(ctx context.Context, dicom []byte) (string, err
 	return res.SOPInstanceUID, nil
 }
 
+// fileRefuser is an error by which a PACS refuses one file for what it is
+// (its SOP class, a data set it cannot take), not for its own state: the
+// forwarders' errors (scu.StatusError, scu.ContextRefusedError,
+// orthanc.HTTPError) say which they are.
+type fileRefuser interface{ FileRefused() bool }
+
+func fileRefused(err error) bool {
+	var r fileRefuser
+	return errors.As(err, &r) && r.FileRefused()
+}
+
 // forwardLoop sends stored DICOM to the PACS, oldest first, until ctx is
 // done. One pass is forwardOnce; a failed pass waits a capped, jittered
 // backoff. A new stored image wakes it at once.
@@ -90,7 +102,9 @@ func (h *Hub) forwardLoop(ctx context.Context) {
 
 // forwardOnce forwards every pending record and marks each done as soon as
 // the PACS confirmed it. A crash between the two sends it again; the PACS
-// keys instances by SOP Instance UID and keeps one.
+// keys instances by SOP Instance UID and keeps one. A file the PACS refuses
+// for what it is (fileRefused) is marked refused and passed over; any other
+// failure ends the pass, to be retried in order.
 func (h *Hub) forwardOnce(ctx context.Context) error {
 	// One pass at a time, so a record is never posted by two passes at once.
 	h.fwdMu.Lock()
@@ -109,6 +123,17 @@ func (h *Hub) forwardOnce(ctx context.Context) error {
 			return fmt.Errorf("hub: forward %s: %w", rec.EnvelopeID, err)
 		}
 		id, err := h.fwd.Forward(ctx, b)
+		if err != nil && fileRefused(err) {
+			// Sending it again cannot help, and holding back the
+			// images behind it would keep them from the clinicians.
+			h.m.forwards.WithLabelValues("refused").Inc()
+			h.log.Error("hub: the PACS refused a file; it stays stored here and goes on with the others",
+				"envelope", rec.EnvelopeID, "path", rec.Path, "err", err)
+			if err := h.idx.refused(seq, err.Error(), h.now().UTC()); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			h.m.forwards.WithLabelValues("error").Inc()
 			return fmt.Errorf("hub: forward %s: %w", rec.EnvelopeID, err)

@@ -353,8 +353,8 @@ func (h *Hub) getReceipt(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hub) healthz(w http.ResponseWriter, _ *http.Request) {
-	stored, pending, err := h.idx.counts()
-	st := map[string]any{"status": "ok", "stored": stored, "forward_pending": pending, "trusted_devices": h.trust.count()}
+	c, err := h.idx.counts()
+	st := map[string]any{"status": "ok", "stored": c.stored, "forward_pending": c.pending, "forward_refused": c.refused, "trusted_devices": h.trust.count()}
 	code := http.StatusOK
 	if err != nil {
 		st["status"], st["error"] = "index unreadable", err.Error()
@@ -371,6 +371,15 @@ func (h *Hub) healthz(w http.ResponseWriter, _ *http.Request) {
 func (h *Hub) Serve(ctx context.Context, l net.Listener) error {
 	if err := h.Recover(ctx); err != nil {
 		return err
+	}
+	if h.fwd != nil {
+		n, err := h.idx.requeueRefused()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			h.log.Warn("hub: files the PACS refused before are queued for it again", "files", n)
+		}
 	}
 	srv := &http.Server{
 		Handler:           h.Handler(),

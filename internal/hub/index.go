@@ -21,6 +21,7 @@ var (
 	bucketUploads = []byte("uploads")
 	bucketAudit   = []byte("audit")
 	bucketForward = []byte("forward")
+	bucketRefused = []byte("refused")
 )
 
 // Record is one audit record: one per processed upload, whatever came of it.
@@ -40,10 +41,14 @@ type Record struct {
 	// Path is the restored image (stored, duplicate) or the refused envelope (rejected).
 	Path      string `json:"path,omitempty"`
 	Container string `json:"container,omitempty"`
-	// Forward is "pending", "done" or empty when nothing is forwarded.
+	// Forward is "pending", "done", "refused" (the PACS refused the file
+	// itself; see Hub.forwardOnce) or empty when nothing is forwarded.
 	Forward   string    `json:"forward,omitempty"`
 	PACSID    string    `json:"pacs_id,omitempty"`
 	Forwarded time.Time `json:"forwarded,omitzero"`
+	// ForwardError is the PACS's last refusal of the file, until it takes it.
+	ForwardError string    `json:"forward_error,omitempty"`
+	Refused      time.Time `json:"refused,omitzero"`
 }
 
 // index is the hub's embedded store: which envelope ids are stored, the
@@ -60,7 +65,7 @@ func openIndex(path string) (*index, error) {
 		return nil, fmt.Errorf("hub: open index %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketStored, bucketUploads, bucketAudit, bucketForward} {
+		for _, b := range [][]byte{bucketStored, bucketUploads, bucketAudit, bucketForward, bucketRefused} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -198,23 +203,86 @@ func (x *index) record(seq uint64) (*Record, error) {
 
 // forwarded marks a record as in the PACS and takes it off the queue.
 func (x *index) forwarded(seq uint64, pacsID string, at time.Time) error {
+	return x.updateRecord(seq, func(rec *Record, tx *bolt.Tx, k []byte) error {
+		rec.Forward, rec.PACSID, rec.Forwarded, rec.ForwardError = forwardDone, pacsID, at, ""
+		return tx.Bucket(bucketForward).Delete(k)
+	})
+}
+
+// refused marks a record as refused by the PACS, with why, and moves it
+// from the queue to the refused set, so the files behind it go on.
+func (x *index) refused(seq uint64, why string, at time.Time) error {
+	return x.updateRecord(seq, func(rec *Record, tx *bolt.Tx, k []byte) error {
+		rec.Forward, rec.ForwardError, rec.Refused = forwardRefused, why, at
+		if err := tx.Bucket(bucketForward).Delete(k); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRefused).Put(k, nil)
+	})
+}
+
+// requeueRefused puts every refused record back on the queue, oldest
+// first in its place, and returns how many: a hub does this when it
+// starts, so that once the PACS has been set up to take them (a SOP class
+// added, a size limit raised) a restart sends them.
+func (x *index) requeueRefused() (int, error) {
+	var n int
+	err := x.db.Update(func(tx *bolt.Tx) error {
+		ref := tx.Bucket(bucketRefused)
+		var keys [][]byte
+		if err := ref.ForEach(func(k, _ []byte) error {
+			keys = append(keys, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			rec, err := auditAt(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
+			}
+			rec.Forward = forwardPending
+			if err := putRecord(tx, k, rec); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketForward).Put(k, nil); err != nil {
+				return err
+			}
+			if err := ref.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("hub: index: requeue refused files: %w", err)
+	}
+	return n, nil
+}
+
+// updateRecord changes record seq with f in one transaction.
+func (x *index) updateRecord(seq uint64, f func(rec *Record, tx *bolt.Tx, k []byte) error) error {
 	return x.db.Update(func(tx *bolt.Tx) error {
 		rec, err := auditAt(tx, seq)
 		if err != nil {
 			return err
 		}
-		rec.Forward, rec.PACSID, rec.Forwarded = forwardDone, pacsID, at
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], seq)
-		if err := tx.Bucket(bucketAudit).Put(k[:], b); err != nil {
+		if err := f(rec, tx, k[:]); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketForward).Delete(k[:])
+		return putRecord(tx, k[:], rec)
 	})
+}
+
+func putRecord(tx *bolt.Tx, k []byte, rec *Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAudit).Put(k, b)
 }
 
 // audit returns every record, in the order they were made.
@@ -237,14 +305,17 @@ func (x *index) audit() ([]Record, error) {
 }
 
 // counts are the totals /healthz and /metrics show.
-func (x *index) counts() (stored, pendingForward int, err error) {
+func (x *index) counts() (c indexCounts, err error) {
 	err = x.db.View(func(tx *bolt.Tx) error {
-		stored = tx.Bucket(bucketStored).Stats().KeyN
-		pendingForward = tx.Bucket(bucketForward).Stats().KeyN
+		c.stored = tx.Bucket(bucketStored).Stats().KeyN
+		c.pending = tx.Bucket(bucketForward).Stats().KeyN
+		c.refused = tx.Bucket(bucketRefused).Stats().KeyN
 		return nil
 	})
-	return stored, pendingForward, err
+	return c, err
 }
+
+type indexCounts struct{ stored, pending, refused int }
 
 // ReadAudit reads the audit records of a hub's store without the hub: the
 // index is opened read-only, which waits for a running hub to let go of it.

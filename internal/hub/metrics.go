@@ -44,12 +44,16 @@ func (h *Hub) newMetrics() *prometheus.Registry {
 	}
 	reg.MustRegister(h.m.outcomes, h.m.forwards, h.m.processSeconds, h.m.refusedTLS, h.m.refusedCreate,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_hub_stored", Help: "Envelopes stored."}, func() float64 {
-			n, _, _ := h.idx.counts()
-			return float64(n)
+			c, _ := h.idx.counts()
+			return float64(c.stored)
 		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_hub_forward_pending", Help: "Stored DICOM files not yet confirmed by the PACS."}, func() float64 {
-			_, n, _ := h.idx.counts()
-			return float64(n)
+			c, _ := h.idx.counts()
+			return float64(c.pending)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_hub_forward_refused", Help: "Stored DICOM files the PACS refused for what they are; sent again when the hub next starts."}, func() float64 {
+			c, _ := h.idx.counts()
+			return float64(c.refused)
 		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_hub_trusted_devices", Help: "Device keys in the trusted folder."}, func() float64 {
 			return float64(h.trust.count())

@@ -23,6 +23,7 @@ import (
 const (
 	forwardPending = "pending"
 	forwardDone    = "done"
+	forwardRefused = "refused"
 )
 
 // rejection is a check the envelope failed: final, reported to the device.

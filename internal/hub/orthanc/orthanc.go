@@ -33,6 +33,29 @@ type Answer struct {
 	Status        string `json:"Status"`
 }
 
+// HTTPError is an answer other than 200 to a POST.
+type HTTPError struct {
+	URL          string
+	Code         int
+	Status, Body string
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("orthanc: POST %s: %s: %s", e.URL, e.Status, e.Body)
+}
+
+// FileRefused reports whether Orthanc refused the file itself: 400 is its
+// answer to a body it cannot read as DICOM, 413 and 415 refuse the body's
+// size or type. Any other code (authentication, a server error) is of the
+// server's state or set-up, and sending again may pass.
+func (e *HTTPError) FileRefused() bool {
+	switch e.Code {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return true
+	}
+	return false
+}
+
 // maxAnswer bounds what is read of a reply: a real one is about 400 bytes.
 const maxAnswer = 64 << 10
 
@@ -82,7 +105,7 @@ func (c *Client) Post(ctx context.Context, dicom []byte) (*Answer, error) {
 		return nil, fmt.Errorf("orthanc: POST %s: answer longer than %d bytes", u, maxAnswer)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("orthanc: POST %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
+		return nil, &HTTPError{URL: u, Code: resp.StatusCode, Status: resp.Status, Body: strings.TrimSpace(string(body))}
 	}
 	a := new(Answer)
 	if err := json.Unmarshal(body, a); err != nil {

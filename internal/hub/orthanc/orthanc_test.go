@@ -3,6 +3,7 @@ package orthanc_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -38,8 +39,10 @@ func TestPostTwiceKeepsOne(t *testing.T) {
 	if err != nil || !bytes.Equal(back, dcm) {
 		t.Fatalf("file back from Orthanc differs (%d bytes, %v)", len(back), err)
 	}
-	if _, err := c.Post(ctx, []byte("not dicom")); err == nil {
-		t.Fatal("Orthanc's refusal of a non-DICOM body was not an error")
+	_, err = c.Post(ctx, []byte("not dicom"))
+	var he *orthanc.HTTPError
+	if !errors.As(err, &he) || !he.FileRefused() {
+		t.Fatalf("Orthanc's answer to a non-DICOM body: %v, want a refusal of the file", err)
 	}
 }
 
@@ -53,6 +56,7 @@ func TestAnswerChecked(t *testing.T) {
 		{"no id", `{"Status":"Success"}`, 200, "no instance id"},
 		{"not json", `<html>`, 200, "not the JSON"},
 		{"http error", `busy`, 503, "503"},
+		{"unauthorized", `no`, 401, "401"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +67,11 @@ func TestAnswerChecked(t *testing.T) {
 			_, err := (&orthanc.Client{URL: s.URL}).Forward(context.Background(), []byte("x"))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+			// None of these is about the file: the hub must retry them.
+			var he *orthanc.HTTPError
+			if errors.As(err, &he) && he.FileRefused() {
+				t.Fatalf("%v taken for a refusal of the file", err)
 			}
 		})
 	}

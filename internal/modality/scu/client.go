@@ -71,6 +71,34 @@ func (e *StatusError) Error() string {
 	return s
 }
 
+// FileRefused reports whether the status refuses the file for what it is:
+// its SOP class, its instance or a data set the PACS cannot take. Sending
+// it again cannot help, while "out of resources" and a processing failure
+// speak of the PACS's own state and may pass.
+func (e *StatusError) FileRefused() bool {
+	s := e.Status
+	return s == dimse.StatusSOPClassNotSupport || s == statusInvalidInstance ||
+		s&0xFF00 == 0xA900 || s&0xF000 == 0xC000
+}
+
+// statusInvalidInstance is C-STORE's "Invalid SOP Instance" (PS3.7 C.4).
+const statusInvalidInstance = 0x0117
+
+// ContextRefusedError is a presentation context the PACS did not accept:
+// it takes no file of this SOP class in this transfer syntax.
+type ContextRefusedError struct {
+	SOPClassUID, TransferSyntaxUID string
+	Result                         byte
+}
+
+func (e *ContextRefusedError) Error() string {
+	return fmt.Sprintf("the PACS refused SOP class %s in transfer syntax %s: %s", e.SOPClassUID, e.TransferSyntaxUID, contextResult(e.Result))
+}
+
+// FileRefused is true: the refusal is of the file's kind, whatever the
+// PACS's state.
+func (e *ContextRefusedError) FileRefused() bool { return true }
+
 func statusClass(s uint16) string {
 	switch {
 	case s&0xFF00 == 0xA700:
@@ -235,7 +263,7 @@ func (a *assoc) associate() (*ul.AssociateAC, error) {
 			continue
 		}
 		if r.Result != ul.ResultAcceptance {
-			err := fmt.Errorf("the PACS refused SOP class %s in transfer syntax %s: %s", a.f.SOPClassUID, a.f.TransferSyntaxUID, contextResult(r.Result))
+			err := &ContextRefusedError{SOPClassUID: a.f.SOPClassUID, TransferSyntaxUID: a.f.TransferSyntaxUID, Result: r.Result}
 			if rerr := a.release(); rerr != nil {
 				a.log.Warn("scu: release after a refused context failed", "pacs", a.c.Addr, "err", rerr)
 			}

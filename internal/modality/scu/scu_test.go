@@ -155,8 +155,14 @@ func TestStoreHonoursPeerPDULengthAndWarning(t *testing.T) {
 	}
 }
 
+// TestStoreFailureStatus: every failure status is a *StatusError; those
+// that refuse the file for what it is say so (the hub then goes on to the
+// next file), those of the PACS's state do not (the hub retries).
 func TestStoreFailureStatus(t *testing.T) {
-	for _, st := range []uint16{0xA701, 0xA900, 0xC123, dimse.StatusSOPClassNotSupport, 0xB001} {
+	for st, refused := range map[uint16]bool{
+		0xA701: false, 0x0110: false, 0xB001: false,
+		0xA900: true, 0xC123: true, dimse.StatusSOPClassNotSupport: true, 0x0117: true,
+	} {
 		a := &acceptor{status: st, comment: "no room"}
 		addr, done := a.serve(t)
 		_, err := client(addr, t).Store(context.Background(), synthFile(100))
@@ -164,6 +170,8 @@ func TestStoreFailureStatus(t *testing.T) {
 		var se *StatusError
 		if !errors.As(err, &se) || se.Status != st || !strings.Contains(err.Error(), fmt.Sprintf("0x%04X", st)) {
 			t.Errorf("status %04X: err %v", st, err)
+		} else if se.FileRefused() != refused {
+			t.Errorf("status %04X: FileRefused %v", st, se.FileRefused())
 		}
 		if !a.released {
 			t.Errorf("status %04X: not released (%v)", st, a.err)
@@ -178,6 +186,10 @@ func TestStoreContextRefused(t *testing.T) {
 	<-done
 	if err == nil || !strings.Contains(err.Error(), "abstract syntax not supported") || !a.released || a.dataSet != nil {
 		t.Fatalf("err %v, released %v, %d bytes sent", err, a.released, len(a.dataSet))
+	}
+	var ce *ContextRefusedError
+	if !errors.As(err, &ce) || !ce.FileRefused() || ce.SOPClassUID != ctImage {
+		t.Fatalf("err %v is not a file refusal of %s", err, ctImage)
 	}
 }
 
