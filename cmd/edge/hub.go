@@ -18,7 +18,7 @@ func runHub(ctx context.Context, e env, args []string) error {
 		case "trust":
 			return runHubTrust(e, args[1:])
 		case "audit":
-			return runHubAudit(e, args[1:])
+			return runHubAudit(ctx, e, args[1:])
 		}
 	}
 	fs := newFlags(e, "hub")
@@ -81,7 +81,7 @@ func runHubTrust(e env, args []string) error {
 	return err
 }
 
-func runHubAudit(e env, args []string) error {
+func runHubAudit(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "hub audit")
 	dir := fs.String("dir", "", "hub folder made by edge hub init")
 	asJSON := fs.Bool("json", false, "print the records as a JSON array")
@@ -95,7 +95,7 @@ func runHubAudit(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	recs, err := hub.ReadAudit(cfg)
+	recs, err := hub.ReadAudit(ctx, cfg)
 	if err != nil {
 		return err
 	}

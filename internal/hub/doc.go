@@ -83,6 +83,11 @@
 // hear "stored", and only then does it drop the envelope. Uploads are
 // processed one at a time.
 //
+// A serving hub holds the index exclusively; it answers GET /audit on the
+// Unix socket store/admin.sock (mode 0600 in the 0700 store), which is how
+// ReadAudit (edge hub audit) reads a running hub's records. With no hub
+// running, ReadAudit opens the index read-only.
+//
 // # The index (store/index.db, bbolt)
 //
 //	stored    envelope id (hex) → audit sequence of the record that stored it

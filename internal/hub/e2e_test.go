@@ -373,7 +373,7 @@ func (e *e2e) verify() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := hub.ReadAudit(cfg)
+	recs, err := hub.ReadAudit(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -395,6 +395,18 @@ func (h *Hub) Serve(ctx context.Context, l net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); h.forwardLoop(fctx) }()
 	}
+	// Without the admin socket (a store path too long for one) the hub
+	// still serves; only edge hub audit must then wait for it to stop.
+	if al, sock, err := h.listenAdmin(); err != nil {
+		h.log.Warn("hub: no admin socket; edge hub audit needs the hub stopped", "err", err)
+	} else {
+		asrv := &http.Server{Handler: h.adminHandler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: srv.ErrorLog}
+		go asrv.Serve(al)
+		defer func() {
+			asrv.Close()
+			os.Remove(sock)
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(l, srv.TLSConfig)) }()
 	var err error

@@ -263,6 +263,36 @@ func TestStoredThenDuplicate(t *testing.T) {
 	}
 }
 
+// TestAuditWhileServing: edge hub audit reads a serving hub's audit
+// through its admin socket (the hub holds the index file), and the stopped
+// hub's from the file.
+func TestAuditWhileServing(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	th := startHub(t, dir, hub.Options{})
+	d := newDevice(t, th, dev)
+	id := d.enqueue(t, seal(t, hubPub(t, dir), dev, synthetic(64, 64, 1), nil))
+	if _, err := d.drain(t); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "store", "admin.sock")
+	if st, err := os.Stat(sock); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin socket: %v, %v", st, err)
+	}
+	for _, when := range []string{"serving", "stopped"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		recs, err := hub.ReadAudit(ctx, th.cfg)
+		cancel()
+		if err != nil || len(recs) != 1 || recs[0].EnvelopeID != id || recs[0].Outcome != uplink.OutcomeStored {
+			t.Fatalf("%s: audit %+v, %v", when, recs, err)
+		}
+		th.stop()
+		if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the stopped hub left its admin socket: %v", err)
+		}
+	}
+}
+
 func equalPix(a, b *medimg.Image) bool {
 	if a.Width != b.Width || a.Height != b.Height || a.Channels != b.Channels || len(a.Pix) != len(b.Pix) {
 		return false

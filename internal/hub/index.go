@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -317,10 +318,16 @@ func (x *index) counts() (c indexCounts, err error) {
 
 type indexCounts struct{ stored, pending, refused int }
 
-// ReadAudit reads the audit records of a hub's store without the hub: the
-// index is opened read-only, which waits for a running hub to let go of it.
-func ReadAudit(c *Config) ([]Record, error) {
-	p := filepath.Join(c.Path(c.Store), indexFile)
+// ReadAudit reads the audit records of a hub's store: from the hub serving
+// it, through its admin socket, or with no hub running from the index,
+// opened read-only.
+func ReadAudit(ctx context.Context, c *Config) ([]Record, error) {
+	st := c.Path(c.Store)
+	recs, err := auditFromHub(ctx, st)
+	if !errors.Is(err, errNoHub) {
+		return recs, err
+	}
+	p := filepath.Join(st, indexFile)
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("hub: audit: %w", err)
 	}
