@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"edge/internal/uplink"
 )
@@ -59,6 +60,19 @@ type LimitsConfig struct {
 	MaxBodyBytes     int `json:"max_body_bytes"`
 	MaxDICOMBytes    int `json:"max_dicom_bytes"`
 	MaxSamples       int `json:"max_samples"`
+	// AbandonedUploadHours is how long an incomplete upload nobody writes
+	// to stays on disk; 0 (or absent, in a config from before) is
+	// DefaultAbandonedUploadHours.
+	AbandonedUploadHours int `json:"abandoned_upload_hours"`
+}
+
+// AbandonedUploads is how long an incomplete, untouched upload is kept.
+func (l LimitsConfig) AbandonedUploads() time.Duration {
+	h := l.AbandonedUploadHours
+	if h == 0 {
+		h = DefaultAbandonedUploadHours
+	}
+	return time.Duration(h) * time.Hour
 }
 
 // Defaults written by Init. 64 Mi samples hold a 4096×4096 image of four
@@ -70,11 +84,14 @@ const (
 	DefaultMaxEnvelopeBytes = 64 << 20
 	DefaultMaxDICOMBytes    = 16 << 20
 	DefaultMaxSamples       = 64 << 20
-	DefaultRetryMaxSeconds  = 300
-	DefaultRequestTimeout   = 60
-	DefaultConnectTimeout   = 10
-	DefaultCallingAE        = "EDGE_HUB"
-	maxConfigBytes          = 1 << 20
+	// A week: a device off the network that long resumes by sending the
+	// envelope again (see Hub.SweepAbandoned).
+	DefaultAbandonedUploadHours = 168
+	DefaultRetryMaxSeconds      = 300
+	DefaultRequestTimeout       = 60
+	DefaultConnectTimeout       = 10
+	DefaultCallingAE            = "EDGE_HUB"
+	maxConfigBytes              = 1 << 20
 )
 
 // DefaultConfig is what Init writes, with every key present.
@@ -94,6 +111,8 @@ func DefaultConfig() Config {
 			MaxBodyBytes:     DefaultMaxEnvelopeBytes,
 			MaxDICOMBytes:    DefaultMaxDICOMBytes,
 			MaxSamples:       DefaultMaxSamples,
+
+			AbandonedUploadHours: DefaultAbandonedUploadHours,
 		},
 	}
 }
@@ -163,6 +182,9 @@ func (c *Config) check() error {
 		if f.v <= 0 {
 			return fmt.Errorf("%q is %d, want a positive number", f.key, f.v)
 		}
+	}
+	if l.AbandonedUploadHours < 0 {
+		return fmt.Errorf(`"limits.abandoned_upload_hours" is %d, want 0 (the default, %d) or more`, l.AbandonedUploadHours, DefaultAbandonedUploadHours)
 	}
 	if l.MaxEnvelopeBytes > uplink.DefaultMaxEnvelope {
 		return fmt.Errorf(`"limits.max_envelope_bytes" is %d, more than the format's %d`, l.MaxEnvelopeBytes, uplink.DefaultMaxEnvelope)

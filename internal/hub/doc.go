@@ -39,6 +39,8 @@
 //	limits.max_body_bytes         largest compressed body inside an envelope
 //	limits.max_dicom_bytes        largest DICOM header plus trailer inside an envelope
 //	limits.max_samples            largest image geometry (width·height·frames·channels) decoded
+//	limits.abandoned_upload_hours an upload left incomplete and unwritten this long is removed
+//	                              (0: the default, 168; a device coming back sends it again)
 //
 // The limits bound what a trusted device can make the hub allocate; the
 // defaults (64 MiB, 64 MiB, 16 MiB, 64 Mi samples) are far below the format's.

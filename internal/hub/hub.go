@@ -74,6 +74,7 @@ type Hub struct {
 	fwd    Forwarder
 	idx    *index
 	store  filestore.FileStore
+	locker *memorylocker.MemoryLocker
 	tus    *handler.UnroutedHandler
 	cert   tls.Certificate
 	reg    *prometheus.Registry
@@ -138,7 +139,8 @@ func New(cfg *Config, opt Options) (*Hub, error) {
 	}
 	comp := handler.NewStoreComposer()
 	comp.UseCore(syncStore{h.store})
-	comp.UseLocker(memorylocker.New())
+	h.locker = memorylocker.New()
+	comp.UseLocker(h.locker)
 	tusLog := xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn}))
 	h.tus, err = handler.NewUnroutedHandler(handler.Config{
 		StoreComposer:             comp,
@@ -391,6 +393,8 @@ func (h *Hub) Serve(ctx context.Context, l net.Listener) error {
 	}
 	fctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); h.sweepLoop(fctx) }()
 	if h.fwd != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); h.forwardLoop(fctx) }()

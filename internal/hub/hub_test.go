@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -493,6 +494,55 @@ func metricValue(t testing.TB, m, name string) float64 {
 	}
 	t.Fatalf("metric %s not in\n%s", name, m)
 	return 0
+}
+
+// TestSweepAbandoned: an upload left incomplete stays while it is fresh,
+// is removed once untouched for limits.abandoned_upload_hours, and the
+// device that comes back to it sends the envelope again and has it stored.
+func TestSweepAbandoned(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	th := startHub(t, dir, hub.Options{})
+	env := seal(t, hubPub(t, dir), dev, synthetic(200, 160, 3), nil)
+	d := newDevice(t, th, dev)
+	id := d.enqueue(t, env)
+	d.client.ChunkSize = 8 << 10
+	d.client.RateBits = 8 * 40 << 10
+	es, _ := d.outbox.Entries()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	_, moved, err := d.client.Send(ctx, d.outbox, es[0])
+	cancel()
+	if err == nil || !moved {
+		t.Fatalf("cut attempt: moved %v, err %v; want a partial upload", moved, err)
+	}
+	es, _ = d.outbox.Entries()
+	up := path.Base(es[0].UploadURL)
+	files := []string{filepath.Join(dir, "store", "uploads", up), filepath.Join(dir, "store", "uploads", up+".info")}
+	if n, err := th.hub.SweepAbandoned(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a fresh partial upload swept: %d, %v", n, err)
+	}
+	old := time.Now().Add(-time.Duration(hub.DefaultAbandonedUploadHours+1) * time.Hour)
+	for _, f := range files {
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := th.hub.SweepAbandoned(context.Background()); err != nil || n != 1 {
+		t.Fatalf("an abandoned upload: swept %d, %v", n, err)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s still there: %v", f, err)
+		}
+	}
+	if m := scrape(t, th); metricValue(t, m, "edge_hub_abandoned_uploads_removed_total") != 1 {
+		t.Fatal("the removal was not counted")
+	}
+	d.client.RateBits = 0
+	got, err := d.drain(t)
+	if err != nil || got[id] == nil || got[id].Outcome != uplink.OutcomeStored {
+		t.Fatalf("the device coming back: %+v, %v", got[id], err)
+	}
 }
 
 func TestHealthz(t *testing.T) {

@@ -15,6 +15,7 @@ type metrics struct {
 	processSeconds prometheus.Histogram
 	refusedTLS     prometheus.Counter
 	refusedCreate  prometheus.Counter
+	abandoned      prometheus.Counter
 }
 
 // newMetrics makes the hub's own registry: no global state, so two hubs in
@@ -42,7 +43,10 @@ func (h *Hub) newMetrics() *prometheus.Registry {
 	for _, o := range []string{"stored", "duplicate", "rejected"} {
 		h.m.outcomes.WithLabelValues(o)
 	}
-	reg.MustRegister(h.m.outcomes, h.m.forwards, h.m.processSeconds, h.m.refusedTLS, h.m.refusedCreate,
+	h.m.abandoned = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "edge_hub_abandoned_uploads_removed_total", Help: "Incomplete uploads removed after limits.abandoned_upload_hours untouched.",
+	})
+	reg.MustRegister(h.m.outcomes, h.m.forwards, h.m.processSeconds, h.m.refusedTLS, h.m.refusedCreate, h.m.abandoned,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_hub_stored", Help: "Envelopes stored."}, func() float64 {
 			c, _ := h.idx.counts()
 			return float64(c.stored)
