@@ -20,54 +20,30 @@ func ParseAssociateAC(b []byte) (*AssociateAC, error) {
 	}
 	ac := &AssociateAC{CalledAE: aeTitle(b[4:20]), CallingAE: aeTitle(b[20:36])}
 	seen := map[byte]bool{}
-	var haveApp, haveUser bool
-	err := walkItems(b[rqFixed:], rqFixed, func(typ byte, v []byte, off int) error {
-		switch typ {
-		case itemAppContext:
-			if haveApp {
-				return protoErr(AbortUnexpectedParam, "second application context item at byte %d", off)
-			}
-			haveApp = true
-			s, err := uid(v, off, "application context name")
-			if err != nil {
-				return err
-			}
-			if s != ApplicationContext {
-				return protoErr(AbortInvalidParam, "application context %q at byte %d is not DICOM's", s, off)
-			}
-		case itemPresContextAC:
-			r, err := parseContextResult(v, off)
-			if err != nil {
-				return err
-			}
-			if seen[r.ID] {
-				return protoErr(AbortInvalidParam, "presentation context ID %d answered twice (byte %d)", r.ID, off)
-			}
-			if len(ac.Results) == MaxContexts {
-				return protoErr(AbortInvalidParam, "more than %d presentation context results", MaxContexts)
-			}
-			seen[r.ID] = true
-			ac.Results = append(ac.Results, r)
-		case itemUserInfo:
-			if haveUser {
-				return protoErr(AbortUnexpectedParam, "second user information item at byte %d", off)
-			}
-			haveUser = true
-			var rq AssociateRQ
-			if err := parseUserInfo(&rq, v, off); err != nil {
-				return err
-			}
-			ac.MaxPDULength = rq.MaxPDULength
-			ac.ImplementationClassUID = rq.ImplementationClassUID
-			ac.ImplementationVersion = rq.ImplementationVersion
-		default:
-			// PS3.8 9.3.1: items of unknown types are ignored.
+	var ui AssociateRQ
+	app, haveUser, err := associateItems(b[rqFixed:], itemPresContextAC, &ui, func(v []byte, off int) error {
+		r, err := parseContextResult(v, off)
+		if err != nil {
+			return err
 		}
+		if seen[r.ID] {
+			return protoErr(AbortInvalidParam, "presentation context ID %d answered twice (byte %d)", r.ID, off)
+		}
+		if len(ac.Results) == MaxContexts {
+			return protoErr(AbortInvalidParam, "more than %d presentation context results", MaxContexts)
+		}
+		seen[r.ID] = true
+		ac.Results = append(ac.Results, r)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	haveApp := app != ""
+	if haveApp && app != ApplicationContext {
+		return nil, protoErr(AbortInvalidParam, "application context %q is not DICOM's", app)
+	}
+	ac.MaxPDULength, ac.ImplementationClassUID, ac.ImplementationVersion = ui.MaxPDULength, ui.ImplementationClassUID, ui.ImplementationVersion
 	if !haveApp {
 		return nil, protoErr(AbortInvalidParam, "A-ASSOCIATE-AC has no application context item")
 	}

@@ -62,8 +62,43 @@ func ParseAssociateRQ(b []byte) (*AssociateRQ, error) {
 		CallingAE:       aeTitle(b[20:36]),
 	}
 	seenCtx := map[byte]bool{}
-	var haveApp, haveUser bool
-	err := walkItems(b[rqFixed:], rqFixed, func(typ byte, v []byte, off int) error {
+	app, _, err := associateItems(b[rqFixed:], itemPresContextRQ, rq, func(v []byte, off int) error {
+		pc, err := parsePresContext(v, off)
+		if err != nil {
+			return err
+		}
+		if seenCtx[pc.ID] {
+			return protoErr(AbortInvalidParam, "presentation context ID %d proposed twice (byte %d)", pc.ID, off)
+		}
+		if len(rq.Contexts) == MaxContexts {
+			return protoErr(AbortInvalidParam, "more than %d presentation contexts", MaxContexts)
+		}
+		seenCtx[pc.ID] = true
+		rq.Contexts = append(rq.Contexts, pc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rq.ApplicationContext = app
+	haveApp := app != ""
+	if !haveApp {
+		return nil, protoErr(AbortInvalidParam, "A-ASSOCIATE-RQ has no application context item")
+	}
+	if len(rq.Contexts) == 0 {
+		return nil, protoErr(AbortInvalidParam, "A-ASSOCIATE-RQ proposes no presentation context")
+	}
+	return rq, nil
+}
+
+// associateItems walks the variable items of an A-ASSOCIATE-RQ or -AC:
+// at most one application context item, whose name it returns; the
+// presentation context items of type ctxItem, each given to onContext; at
+// most one user information item, parsed into ui. Items of other types
+// are ignored (PS3.8 9.3.1).
+func associateItems(b []byte, ctxItem byte, ui *AssociateRQ, onContext func(v []byte, off int) error) (app string, haveUser bool, err error) {
+	haveApp := false
+	err = walkItems(b, rqFixed, func(typ byte, v []byte, off int) error {
 		switch typ {
 		case itemAppContext:
 			if haveApp {
@@ -74,41 +109,19 @@ func ParseAssociateRQ(b []byte) (*AssociateRQ, error) {
 			if err != nil {
 				return err
 			}
-			rq.ApplicationContext = s
-		case itemPresContextRQ:
-			pc, err := parsePresContext(v, off)
-			if err != nil {
-				return err
-			}
-			if seenCtx[pc.ID] {
-				return protoErr(AbortInvalidParam, "presentation context ID %d proposed twice (byte %d)", pc.ID, off)
-			}
-			if len(rq.Contexts) == MaxContexts {
-				return protoErr(AbortInvalidParam, "more than %d presentation contexts", MaxContexts)
-			}
-			seenCtx[pc.ID] = true
-			rq.Contexts = append(rq.Contexts, pc)
+			app = s
+		case ctxItem:
+			return onContext(v, off)
 		case itemUserInfo:
 			if haveUser {
 				return protoErr(AbortUnexpectedParam, "second user information item at byte %d", off)
 			}
 			haveUser = true
-			return parseUserInfo(rq, v, off)
-		default:
-			// PS3.8 9.3.1: items of an unknown type are ignored.
+			return parseUserInfo(ui, v, off)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if !haveApp {
-		return nil, protoErr(AbortInvalidParam, "A-ASSOCIATE-RQ has no application context item")
-	}
-	if len(rq.Contexts) == 0 {
-		return nil, protoErr(AbortInvalidParam, "A-ASSOCIATE-RQ proposes no presentation context")
-	}
-	return rq, nil
+	return app, haveUser, err
 }
 
 // walkItems calls fn for each item (type, reserved, 2-byte length, value) of
