@@ -2,6 +2,7 @@ package biometric
 
 import (
 	"context"
+	"edge/internal/biometric/roc"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -106,15 +107,15 @@ type Report struct {
 	Probes  int    `json:"probes"`
 	// Standardised says whether scores were taken after standardising the
 	// features with the enrollment impressions' statistics.
-	Standardised bool      `json:"standardised"`
-	Rule         string    `json:"rule"`
-	Operating    Point     `json:"operating_point"`
-	EER          float64   `json:"eer"`
-	EERPoint     Point     `json:"eer_point"`
-	AUC          float64   `json:"auc"`
-	Genuine      []float64 `json:"genuine"`
-	Impostor     []float64 `json:"impostor"`
-	ROC          []Point   `json:"roc"`
+	Standardised bool        `json:"standardised"`
+	Rule         string      `json:"rule"`
+	Operating    roc.Point   `json:"operating_point"`
+	EER          float64     `json:"eer"`
+	EERPoint     roc.Point   `json:"eer_point"`
+	AUC          float64     `json:"auc"`
+	Genuine      []float64   `json:"genuine"`
+	Impostor     []float64   `json:"impostor"`
+	ROC          []roc.Point `json:"roc"`
 	// Codes compares the raw binarised code with the protected template
 	// on the same prints (the hub's view of recognition).
 	Codes *CodeComparison `json:"codes,omitempty"`
@@ -205,15 +206,15 @@ func Scores(fingers []Finger, enroll int, standardise bool) (genuine, impostor [
 // operating point is the best one with FAR ≤ targetFAR, otherwise the EER
 // point.
 func Summarize(genuine, impostor []float64, targetFAR float64) (*Report, error) {
-	pts, err := ROC(genuine, impostor)
+	pts, err := roc.Points(genuine, impostor)
 	if err != nil {
 		return nil, err
 	}
-	eerPt, eer := EER(pts)
-	r := &Report{Genuine: genuine, Impostor: impostor, ROC: pts, EER: eer, EERPoint: eerPt, AUC: AUC(pts)}
+	eerPt, eer := roc.EER(pts)
+	r := &Report{Genuine: genuine, Impostor: impostor, ROC: pts, EER: eer, EERPoint: eerPt, AUC: roc.AUC(pts)}
 	if targetFAR > 0 {
 		r.Rule = "far<=" + strconv.FormatFloat(targetFAR, 'g', -1, 64)
-		r.Operating = AtFAR(pts, targetFAR)
+		r.Operating = roc.AtFAR(pts, targetFAR)
 	} else {
 		r.Rule = "eer"
 		r.Operating = eerPt

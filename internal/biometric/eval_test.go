@@ -3,6 +3,7 @@ package biometric
 import (
 	"bytes"
 	"context"
+	"edge/internal/biometric/roc"
 	"flag"
 	"image"
 	"image/png"
@@ -180,7 +181,7 @@ func TestPlotROC(t *testing.T) {
 	}
 	// The curve passes through (FAR 0, TPR 0.75): that pixel is the curve's
 	// colour or covered by the EER marker drawn on it.
-	x, y := toPlot(Point{FAR: 0, TPR: 0.75})
+	x, y := toPlot(roc.Point{FAR: 0, TPR: 0.75})
 	if c := img.At(x, y); c != colEER && c != colCurve {
 		t.Errorf("pixel at the EER point is %v", c)
 	}
@@ -191,7 +192,7 @@ func TestPlotROC(t *testing.T) {
 		t.Errorf("operating point pixel is %v, want %v", c, colOp)
 	}
 	// Below the curve, away from grid and reference lines, stays white.
-	x, y = toPlot(Point{FAR: 0.55, TPR: 0.15})
+	x, y = toPlot(roc.Point{FAR: 0.55, TPR: 0.15})
 	if r, g, b, _ := img.At(x, y).RGBA(); r != 0xffff || g != 0xffff || b != 0xffff {
 		t.Errorf("pixel below the curve is %v, want white", img.At(x, y))
 	}

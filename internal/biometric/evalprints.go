@@ -2,6 +2,7 @@ package biometric
 
 import (
 	"context"
+	"edge/internal/biometric/roc"
 	"errors"
 	"fmt"
 	"math"
@@ -27,8 +28,8 @@ type MinutiaeReport struct {
 	FMR  float64 `json:"fmr"`
 	FNMR float64 `json:"fnmr"`
 	// ROC is the split protocol's ROC (what the plot draws), AUC its area.
-	ROC []Point `json:"roc"`
-	AUC float64 `json:"auc"`
+	ROC []roc.Point `json:"roc"`
+	AUC float64     `json:"auc"`
 	// Fusion measures whether adding the ResNet152 score helps.
 	Fusion *Fusion `json:"fusion,omitempty"`
 
@@ -98,7 +99,7 @@ func evaluateMinutiae(ctx context.Context, fingers []Finger, tmpls [][]*minutiae
 	if m.plot, err = Summarize(ev.SplitGenuine, ev.SplitImpostor, 0); err != nil {
 		return nil, err
 	}
-	m.plot.Operating = Point{Threshold: m.Threshold, FAR: m.FMR, FRR: m.FNMR, TPR: 1 - m.FNMR}
+	m.plot.Operating = roc.Point{Threshold: m.Threshold, FAR: m.FMR, FRR: m.FNMR, TPR: 1 - m.FNMR}
 	m.plot.Rule = m.Rule
 	m.ROC, m.AUC = m.plot.ROC, m.plot.AUC
 	if m.Fusion, err = measureFusion(fingers, tmpls, enroll, cal); err != nil {

@@ -1,6 +1,7 @@
 package biometric
 
 import (
+	"edge/internal/biometric/roc"
 	"fmt"
 	"image"
 	"image/color"
@@ -101,7 +102,7 @@ func WritePNG(w io.Writer, r *Report) error {
 // toPlot maps an operating point to pixels. The product is rounded on its own
 // (the conversion stops a fused multiply-add) so the pixels are the same on
 // every architecture.
-func toPlot(p Point) (int, int) {
+func toPlot(p roc.Point) (int, int) {
 	x := int(math.Round(float64(p.FAR * plotSize)))
 	y := int(math.Round(float64(p.TPR * plotSize)))
 	return plotLeft + x, plotBottom - y

@@ -2,6 +2,7 @@ package minutiae
 
 import (
 	"context"
+	"edge/internal/biometric/roc"
 	"fmt"
 	"math"
 	"sort"
@@ -170,82 +171,36 @@ func Evaluate(ctx context.Context, samples []Sample, enroll int) (*Evaluation, e
 
 // ComputeRates finds EER, FMR100, FMR1000 and ZeroFMR from genuine and
 // impostor scores; a comparison matches when its score ≥ the threshold.
-// The EER is the smallest max(FMR, FNMR) over all thresholds (no
-// interpolation between operating points).
+// The EER is the smallest max(FMR, FNMR) over the operating points of
+// package roc (no interpolation between them); of equals, the one with the
+// smaller sum, then the higher threshold.
 func ComputeRates(genuine, impostor []float64) (Rates, error) {
 	r := Rates{Genuine: len(genuine), Impostor: len(impostor)}
-	if len(genuine) == 0 || len(impostor) == 0 {
-		return r, fmt.Errorf("need genuine and impostor scores, have %d and %d", len(genuine), len(impostor))
+	pts, err := roc.Points(genuine, impostor)
+	if err != nil {
+		return r, fmt.Errorf("minutiae: rates: %w", err)
 	}
-	type sc struct {
-		s   float64
-		gen bool
-	}
-	all := make([]sc, 0, len(genuine)+len(impostor))
-	for _, s := range genuine {
-		all = append(all, sc{s, true})
-	}
-	for _, s := range impostor {
-		all = append(all, sc{s, false})
-	}
-	for _, a := range all {
-		if math.IsNaN(a.s) || math.IsInf(a.s, 0) {
-			return r, fmt.Errorf("score %v is not a finite number", a.s)
+	eer, e := roc.EER(pts)
+	r.EER, r.EERThreshold = e, eer.Threshold
+	r.FMR100, r.FMR1000, r.ZeroFMR = 1, 1, 1
+	for _, p := range pts {
+		if p.FAR <= 0.01 {
+			r.FMR100 = math.Min(r.FMR100, p.FRR)
+		}
+		if p.FAR <= 0.001 {
+			r.FMR1000 = math.Min(r.FMR1000, p.FRR)
+		}
+		// Of equal rates at no false match, the lowest threshold.
+		if p.FAR == 0 && p.FRR <= r.ZeroFMR {
+			r.ZeroFMR, r.ZeroFMRThreshold = p.FRR, p.Threshold
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
 	r.MinGenuine, r.MaxImpostor = math.Inf(1), math.Inf(-1)
 	for _, s := range genuine {
 		r.MinGenuine = math.Min(r.MinGenuine, s)
 	}
 	for _, s := range impostor {
 		r.MaxImpostor = math.Max(r.MaxImpostor, s)
-	}
-	nG, nI := float64(len(genuine)), float64(len(impostor))
-	// Walk thresholds from above the highest score down; at each step every
-	// score ≥ the threshold is accepted.
-	r.EER, r.FMR100, r.FMR1000, r.ZeroFMR = 2, 1, 1, 1
-	r.EERThreshold = math.Nextafter(all[0].s, math.Inf(1))
-	r.ZeroFMRThreshold = r.EERThreshold
-	g, im := 0, 0
-	eerSum := 3.0
-	consider := func(t float64) {
-		fmr, fnmr := float64(im)/nI, float64(len(genuine)-g)/nG
-		// The EER point minimises max(FMR, FNMR); of equals, the one with
-		// the smaller sum.
-		if e := math.Max(fmr, fnmr); e < r.EER || e == r.EER && fmr+fnmr < eerSum {
-			r.EER, r.EERThreshold, eerSum = e, t, fmr+fnmr
-		}
-		if fmr <= 0.01 {
-			r.FMR100 = math.Min(r.FMR100, fnmr)
-		}
-		if fmr <= 0.001 {
-			r.FMR1000 = math.Min(r.FMR1000, fnmr)
-		}
-		if im == 0 && fnmr <= r.ZeroFMR {
-			r.ZeroFMR, r.ZeroFMRThreshold = fnmr, t
-		}
-	}
-	consider(r.EERThreshold)
-	for i := 0; i < len(all); {
-		s := all[i].s
-		for ; i < len(all) && all[i].s == s; i++ {
-			if all[i].gen {
-				g++
-			} else {
-				im++
-			}
-		}
-		// Every score ≥ s is accepted for any threshold in (next lower
-		// score, s]: take the middle, so a threshold from this data is not
-		// pressed against one of its own scores.
-		t := s
-		if i < len(all) {
-			if m := s/2 + all[i].s/2; m > all[i].s && m <= s {
-				t = m
-			}
-		}
-		consider(t)
 	}
 	return r, nil
 }

@@ -1,4 +1,4 @@
-package biometric
+package roc
 
 import (
 	"math"
@@ -45,7 +45,7 @@ func TestEERHandMade(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pts, err := ROC(tc.genuine, tc.impostor)
+			pts, err := Points(tc.genuine, tc.impostor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func TestEERHandMade(t *testing.T) {
 }
 
 func TestAtFAR(t *testing.T) {
-	pts, err := ROC([]float64{0.875, 0.75, 0.625, 0.5}, []float64{0.5625, 0.4375, 0.375, 0.25})
+	pts, err := Points([]float64{0.875, 0.75, 0.625, 0.5}, []float64{0.5625, 0.4375, 0.375, 0.25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestROCMonotonic(t *testing.T) {
 		for i := range imp {
 			imp[i] = math.Round(r.NormFloat64()*20) / 40
 		}
-		pts, err := ROC(gen, imp)
+		pts, err := Points(gen, imp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,10 +129,10 @@ func TestROCMonotonic(t *testing.T) {
 }
 
 func TestROCBadInput(t *testing.T) {
-	if _, err := ROC(nil, []float64{1}); err == nil {
+	if _, err := Points(nil, []float64{1}); err == nil {
 		t.Error("ROC without genuine scores succeeded")
 	}
-	if _, err := ROC([]float64{math.NaN()}, []float64{1}); err == nil {
+	if _, err := Points([]float64{math.NaN()}, []float64{1}); err == nil {
 		t.Error("ROC over NaN succeeded")
 	}
 }

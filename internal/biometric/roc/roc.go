@@ -1,4 +1,8 @@
-package biometric
+// Package roc turns genuine and impostor comparison scores into operating
+// points: every threshold at which the decisions change, with the share of
+// impostors accepted and of genuine comparisons rejected there. The
+// feature matcher and the minutiae matcher are measured with it alike.
+package roc
 
 import (
 	"errors"
@@ -18,12 +22,15 @@ type Point struct {
 	FRR       float64 `json:"frr"`
 }
 
-// ROC returns the operating points at every candidate threshold (see the
-// package comment), highest threshold first, so FAR and TPR never decrease
-// along the slice. It runs in O(n log n).
-func ROC(genuine, impostor []float64) ([]Point, error) {
+// Points returns the operating points at every candidate threshold, highest
+// threshold first, so FAR and TPR never decrease along the slice: just
+// above the highest score, then between each pair of neighbouring distinct
+// scores (their midpoint, so a threshold from this data is not pressed
+// against one of its own scores), and the lowest score. It runs in
+// O(n log n).
+func Points(genuine, impostor []float64) ([]Point, error) {
 	if len(genuine) == 0 || len(impostor) == 0 {
-		return nil, fmt.Errorf("biometric: ROC needs genuine and impostor scores, have %d and %d", len(genuine), len(impostor))
+		return nil, fmt.Errorf("roc: needs genuine and impostor scores, have %d and %d", len(genuine), len(impostor))
 	}
 	type scored struct {
 		s       float64
@@ -38,7 +45,7 @@ func ROC(genuine, impostor []float64) ([]Point, error) {
 	}
 	for _, a := range all {
 		if math.IsNaN(a.s) || math.IsInf(a.s, 0) {
-			return nil, errors.New("biometric: ROC over a score that is not a finite number")
+			return nil, errors.New("roc: a score is not a finite number")
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].s > all[j].s })
