@@ -337,26 +337,14 @@ func TestPackRefusesFilesThatDisagree(t *testing.T) {
 // profile, against their profiles and SHA256SUMS. scripts/cross-test.sh runs
 // it after make cross and fails when it skips.
 func TestDistTarballs(t *testing.T) {
-	dir := os.Getenv("EDGE_DIST")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "dist")
-	}
-	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
-	if err != nil {
-		t.Skipf("no release in %s (make cross builds one; EDGE_DIST names another folder): %v", dir, err)
-	}
+	dir, sums := release(t)
 	if n := verifySums(t, dir); n != len(board.Names()) {
 		t.Errorf("SHA256SUMS lists %d tarballs, there are %d boards", n, len(board.Names()))
 	}
 	ort := filepath.Join("..", "..", "third_party", "onnxruntime")
 	for _, bn := range board.Names() {
 		p, _ := board.Load(bn)
-		var file string
-		for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
-			if _, name, _ := strings.Cut(line, "  "); strings.HasSuffix(name, "-"+bn+".tar.gz") && strings.HasPrefix(name, "edge-") {
-				file = name
-			}
-		}
+		file := tarballOf(sums, bn)
 		if file == "" {
 			t.Errorf("%s: no tarball in SHA256SUMS", bn)
 			continue

@@ -33,14 +33,7 @@ import (
 // moved under the test's root and the two listen addresses on loopback
 // port 0 (an edit the install note asks for per site); nothing else.
 func TestDistTarballsStart(t *testing.T) {
-	dir := os.Getenv("EDGE_DIST")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "dist")
-	}
-	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
-	if err != nil {
-		t.Skipf("no release in %s (make cross builds one; EDGE_DIST names another folder): %v", dir, err)
-	}
+	dir, sums := release(t)
 	cpuinfo, err := filepath.Abs(filepath.Join("..", "..", "scripts", "arm64-cpuinfo"))
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +45,7 @@ func TestDistTarballsStart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		file := tarballOf(string(sums), bn)
+		file := tarballOf(sums, bn)
 		if file == "" {
 			t.Errorf("%s: no tarball in SHA256SUMS", bn)
 			continue
@@ -86,6 +79,22 @@ func TestDistTarballsStart(t *testing.T) {
 	}
 }
 
+// release is the folder of the release make cross built (or the one
+// EDGE_DIST names) and its SHA256SUMS; without one the test is skipped.
+func release(t *testing.T) (dir, sums string) {
+	t.Helper()
+	dir = os.Getenv("EDGE_DIST")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "dist")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Skipf("no release in %s (make cross builds one; EDGE_DIST names another folder): %v", dir, err)
+	}
+	return dir, string(b)
+}
+
+// tarballOf is the name of board boardName's tarball in SHA256SUMS.
 func tarballOf(sums, boardName string) string {
 	for _, line := range strings.Split(strings.TrimSpace(sums), "\n") {
 		if _, name, _ := strings.Cut(line, "  "); strings.HasSuffix(name, "-"+boardName+".tar.gz") && strings.HasPrefix(name, "edge-") {
