@@ -427,13 +427,10 @@ func findName(t testing.TB, dir, id string) string {
 	return strings.TrimSuffix(filepath.Base(m[0]), ".edge")
 }
 
-func TestResumeAfterCut(t *testing.T) {
-	dev := uplinktest.DeviceKey(t, "a")
-	dir := newHubDir(t, dev)
-	th := startHub(t, dir, hub.Options{})
-	env := seal(t, hubPub(t, dir), dev, synthetic(200, 160, 3), nil)
-	d := newDevice(t, th, dev)
-	id := d.enqueue(t, env)
+// sendPart sends part of the device's first envelope, slowly, and cuts
+// the attempt; it returns the upload URL saved beside the entry.
+func (d *device) sendPart(t testing.TB) string {
+	t.Helper()
 	d.client.ChunkSize = 8 << 10
 	d.client.RateBits = 8 * 40 << 10 // 40 KiB/s: the envelope takes a few seconds
 	es, _ := d.outbox.Entries()
@@ -447,6 +444,17 @@ func TestResumeAfterCut(t *testing.T) {
 	if es[0].UploadURL == "" {
 		t.Fatal("upload URL not saved beside the entry")
 	}
+	return es[0].UploadURL
+}
+
+func TestResumeAfterCut(t *testing.T) {
+	dev := uplinktest.DeviceKey(t, "a")
+	dir := newHubDir(t, dev)
+	th := startHub(t, dir, hub.Options{})
+	env := seal(t, hubPub(t, dir), dev, synthetic(200, 160, 3), nil)
+	d := newDevice(t, th, dev)
+	id := d.enqueue(t, env)
+	d.sendPart(t)
 	// A restarted device: a new client and outbox handle on the same folder.
 	o2, err := outbox.Open(d.outbox.Dir(), outbox.Options{})
 	if err != nil {
@@ -506,17 +514,7 @@ func TestSweepAbandoned(t *testing.T) {
 	env := seal(t, hubPub(t, dir), dev, synthetic(200, 160, 3), nil)
 	d := newDevice(t, th, dev)
 	id := d.enqueue(t, env)
-	d.client.ChunkSize = 8 << 10
-	d.client.RateBits = 8 * 40 << 10
-	es, _ := d.outbox.Entries()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	_, moved, err := d.client.Send(ctx, d.outbox, es[0])
-	cancel()
-	if err == nil || !moved {
-		t.Fatalf("cut attempt: moved %v, err %v; want a partial upload", moved, err)
-	}
-	es, _ = d.outbox.Entries()
-	up := path.Base(es[0].UploadURL)
+	up := path.Base(d.sendPart(t))
 	files := []string{filepath.Join(dir, "store", "uploads", up), filepath.Join(dir, "store", "uploads", up+".info")}
 	if n, err := th.hub.SweepAbandoned(context.Background()); err != nil || n != 0 {
 		t.Fatalf("a fresh partial upload swept: %d, %v", n, err)
