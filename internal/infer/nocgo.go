@@ -7,6 +7,8 @@ import (
 	"errors"
 	"image"
 	"log/slog"
+
+	"edge/internal/infer/onnx"
 )
 
 // errNoCgo is what every inference entry point returns in a build without
@@ -22,6 +24,14 @@ type Runtime struct{}
 
 // LoadRuntime reports that ONNX Runtime cannot be loaded.
 func LoadRuntime(string, *slog.Logger) (*Runtime, error) { return nil, errNoCgo }
+
+// Close does nothing: LoadRuntime fails.
+func (r *Runtime) Close() error { return nil }
+
+// QuantizeModel reports that ONNX Runtime, which calibrates, cannot be loaded.
+func QuantizeModel(context.Context, *Runtime, *onnx.Model, []image.Image, string, int) (*onnx.Model, error) {
+	return nil, errNoCgo
+}
 
 // Open reports that ONNX Runtime cannot be loaded.
 func Open(context.Context, Options) (*Extractor, error) { return nil, errNoCgo }
