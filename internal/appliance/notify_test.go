@@ -1,10 +1,14 @@
 package appliance
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,5 +71,40 @@ func TestWatchdogInterval(t *testing.T) {
 	t.Setenv("WATCHDOG_USEC", "")
 	if got := watchdogInterval(); got != 0 {
 		t.Errorf("no watchdog: %v", got)
+	}
+}
+
+// TestWatchdogWithholdsWhileNotAlive: while the liveness check fails (a
+// login stuck on a print, an outbox that does not answer) the watchdog is
+// not petted, so systemd restarts the appliance; once it passes, it is.
+func TestWatchdogWithholdsWhileNotAlive(t *testing.T) {
+	t.Setenv("WATCHDOG_USEC", "100000") // petted every 50 ms
+	t.Setenv("WATCHDOG_PID", "")
+	path := filepath.Join(t.TempDir(), "notify")
+	c := listenNotify(t, path)
+	a := &Appliance{log: slog.New(slog.DiscardHandler), notify: &notifier{addr: path}}
+	var stuck atomic.Bool
+	stuck.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- a.runWatchdog(ctx, func() error {
+			if stuck.Load() {
+				return errors.New("stuck")
+			}
+			return nil
+		})
+	}()
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, err := c.Read(make([]byte, 64)); err == nil {
+		t.Fatalf("petted while not alive (%d bytes)", n)
+	}
+	stuck.Store(false)
+	if got := readNotify(t, c); got != "WATCHDOG=1" {
+		t.Fatalf("got %q once alive", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -362,7 +362,7 @@ func (a *Appliance) serve(ctx context.Context, opt Options) error {
 		a.log.Warn("appliance: no uplink.hub configured: envelopes stay in the outbox")
 	}
 	goRun("watchdog", func(ctx context.Context) error {
-		return a.runWatchdog(ctx, func() error { _, err := a.out.Stats(); return err })
+		return a.runWatchdog(ctx, a.alive)
 	})
 
 	a.log.Info("appliance: running", "status", "http://"+addrs.Status+"/", "dicom", addrs.DICOM, "watch", cfg.Watch.In,

@@ -54,6 +54,22 @@ func watchdogInterval() time.Duration {
 	return time.Duration(us) * time.Microsecond / 2
 }
 
+// loginStuckAfter bounds the work on one captured print (features and the
+// match): seconds on the slowest board, so minutes mean it will not return.
+const loginStuckAfter = 5 * time.Minute
+
+// alive is what the watchdog asks before each pet: the outbox answers, and
+// the login station is not stuck on a print.
+func (a *Appliance) alive() error {
+	if _, err := a.out.Stats(); err != nil {
+		return err
+	}
+	if a.station != nil {
+		return a.station.Stuck(loginStuckAfter)
+	}
+	return nil
+}
+
 // runWatchdog pets systemd's watchdog at half its period while alive says
 // the appliance's loops are answering; a hung appliance stops petting and
 // systemd restarts it.

@@ -21,6 +21,7 @@ import (
 	"image"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"edge/internal/biometric"
@@ -115,6 +116,33 @@ type Station struct {
 	state SensorState
 
 	gallery galleryCache
+
+	// busy is when the station began work on a captured print (features
+	// and matching), in Unix nanoseconds, or 0: waiting for a finger takes
+	// as long as nobody touches, the work must end (see Stuck).
+	busy atomic.Int64
+}
+
+// working marks the start of work on a print; the function it returns
+// marks its end. The appliance does one print at a time.
+func (s *Station) working() func() {
+	s.busy.Store(time.Now().UnixNano())
+	return func() { s.busy.Store(0) }
+}
+
+// Stuck reports an error when the station has been working on one captured
+// print for longer than limit: a model (or an accelerator's driver) that
+// never returns would leave every later login waiting behind it, while the
+// loop that called it still looks alive.
+func (s *Station) Stuck(limit time.Duration) error {
+	b := s.busy.Load()
+	if b == 0 {
+		return nil
+	}
+	if d := time.Since(time.Unix(0, b)); d > limit {
+		return fmt.Errorf("login: working on one print for %v, more than %v: the model or the matcher does not return", d.Round(time.Second), limit)
+	}
+	return nil
 }
 
 // ErrNoStore is wrapped when the store holds no clinician to identify.
@@ -424,6 +452,7 @@ type Result struct {
 // prints with the minutiae matcher; on a match the print's features make
 // the session's Identity.
 func (s *Station) VerifyPrint(ctx context.Context, id string, print image.Image) (*Result, error) {
+	defer s.working()()
 	st, model := s.opts.Store, s.Model()
 	r := &Result{Candidates: 1}
 	if s.opts.DecisionOnly {
@@ -455,6 +484,7 @@ func (s *Station) VerifyPrint(ctx context.Context, id string, print image.Image)
 // re-enrolled or removed meanwhile, by this station or another process, is
 // searched as the store holds them now.
 func (s *Station) IdentifyPrint(ctx context.Context, print image.Image) (*Result, error) {
+	defer s.working()()
 	st, model := s.opts.Store, s.Model()
 	ids, err := st.IDs()
 	if err != nil {
