@@ -3,6 +3,7 @@ package chaos
 import (
 	"bytes"
 	"math/bits"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,33 @@ func TestStreamSplits(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("split reads and XORs differ from one read")
+	}
+}
+
+// TestLongXORSameBytes: XORs long enough to be made span by span, one
+// starting inside a block, give the bytes of small reads on any number of
+// cores.
+func TestLongXORSameBytes(t *testing.T) {
+	key := testKey(3)
+	n := 5*spanBlocks*blockOut + 1000
+	want := keystream(t, key, n)
+	for _, procs := range []int{1, 2, 5} {
+		old := runtime.GOMAXPROCS(procs)
+		s, err := NewStream(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, n)
+		s.XORKeyStream(got[:7], got[:7])
+		src := bytes.Repeat([]byte{0x5a}, n-7)
+		s.XORKeyStream(got[7:], src)
+		runtime.GOMAXPROCS(old)
+		for i := 7; i < n; i++ {
+			got[i] ^= 0x5a
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("GOMAXPROCS=%d: a long XOR differs from small reads", procs)
+		}
 	}
 }
 
