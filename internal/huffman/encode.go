@@ -7,7 +7,7 @@ import (
 	"edge/internal/medimg"
 )
 
-// Encoder writes images as predictive Huffman streams (format version 2,
+// Encoder writes images as predictive Huffman streams (format version 3,
 // see the package comment). Its buffers are kept between images, so a
 // long-lived Encoder allocates little in steady state. An Encoder is not safe
 // for concurrent use; it runs its own goroutines, at most GOMAXPROCS, one per
@@ -24,6 +24,9 @@ type Encoder struct {
 	// workers overrides GOMAXPROCS (tests use it to prove the bytes do not
 	// depend on it).
 	workers int
+	// version is the predictive format written; 0 means version 3. Version 2
+	// is kept writable so benchmarks and tests can compare the two.
+	version byte
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -153,6 +156,7 @@ type planeCoder struct {
 	m     model
 	plane []int32
 	buf   []int32 // the stripe's samples, mapped
+	wp    wpState
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

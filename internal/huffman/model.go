@@ -285,3 +285,37 @@ func (m *model) wrap(v int32) int32 {
 	}
 	return v
 }
+
+// class3 is version 3's class: the expectation mixes the context's mean
+// |residual| A/N, the last coded |residual| and the weighted predictor's
+// largest neighbouring error me (in samples) as (2A/N + last + 3·me) / 5,
+// in the same half octaves as class.
+func (m *model) class3(q int, me int32) int {
+	cx := &m.ctx[q]
+	// A ≤ 64·2¹⁷ and N ≤ 64, with last and me below 2¹⁸: no product
+	// reaches 2³¹.
+	a, n := 2*cx.a+cx.n*(m.last+3*me), 5*cx.n
+	k := max(0, bits.Len32(uint32(a))-bits.Len32(uint32(n)))
+	if n<<k < a {
+		k++
+	}
+	if k == 0 {
+		return 0
+	}
+	cl := 2*k - 1
+	if 2*a > 3*(n<<(k-1)) {
+		cl++
+	}
+	return min(cl, numClasses-1)
+}
+
+// bias adds the context's bias correction to a prediction and clamps it to
+// the plane's range.
+func (m *model) bias(q int, neg bool, p int32) int32 {
+	if neg {
+		p -= m.ctx[q].c
+	} else {
+		p += m.ctx[q].c
+	}
+	return min(max(p, m.lo), m.hi)
+}

@@ -157,7 +157,14 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 		sec = binary.AppendUvarint(sec, uint64(len(o)))
 	}
 	parts := append([][]byte{sec}, e.outs...)
-	return e.write(version2, kindPredictive, im, parts...)
+	return e.write(e.predictiveVersion(), kindPredictive, im, parts...)
+}
+
+func (e *Encoder) predictiveVersion() byte {
+	if e.version == 0 {
+		return version3
+	}
+	return e.version
 }
 
 // paletteTrial is the largest image, in samples, coded both with and
@@ -176,6 +183,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 	}
 	e.outs = e.outs[:len(ss)]
 	w, ch := im.Width, im.Channels
+	ver := e.predictiveVersion()
 	par.Run(len(ss), workers, func(wk, j int) {
 		pc, st := e.coders[wk], ss[j]
 		rows := st.y1 - st.y0
@@ -185,7 +193,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 		for i, v := range src {
 			pc.buf[i] = mp.fwd(v)
 		}
-		e.outs[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, e.outs[j][:0])
+		e.outs[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, ver, e.outs[j][:0])
 	})
 	n := len(mp.append(nil))
 	for _, o := range e.outs {
@@ -195,16 +203,27 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 }
 
 // codeStripe codes the mapped samples of one stripe, values in [0, top],
-// with its own tables, and appends the bytes to out.
-func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, out []byte) []byte {
+// with its own tables, in format version ver, and appends the bytes to out.
+func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte, out []byte) []byte {
 	s := &pc.s
 	s.startCounting(true, regAlphabet2)
-	pc.codeRows(pix, w, h, ch, 0, top)
+	var xform byte
+	if ver == version2 {
+		pc.codeRows(pix, w, h, ch, 0, top)
+	} else {
+		if ch == 3 {
+			xform = pc.pickTransform(pix, w, h)
+		}
+		pc.codeRows3(pix, w, h, ch, 0, top, xform)
+	}
 	for t := range s.tabs {
 		s.b.build(&s.tabs[t], s.hist[t])
 	}
 	s.counting = false
 	s.w.reset()
+	if ver != version2 && ch == 3 {
+		s.w.write(uint32(xform), xformBits)
+	}
 	for t := range s.tabs {
 		writeTable(&s.w, &s.tabs[t], s.hist[t])
 	}
@@ -288,7 +307,7 @@ func (c *cursor) readMapping(im *medimg.Image, mp *mapping) error {
 	return nil
 }
 
-// decodeStriped reads a version 2 payload, held whole in d.br.
+// decodeStriped reads a version 2 or 3 payload, held whole in d.br.
 func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 	im := h.geom
 	c := cursor{b: d.br.buf, base: d.base}
@@ -334,9 +353,22 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		rows := st.y1 - st.y0
 		start := ((st.frame*im.Height + st.y0) * w) * ch
 		dst := im.Pix[start : start+rows*w*ch]
-		err := pd.readTables()
+		var err error
+		var xform byte
+		if h.version != version2 && ch == 3 {
+			if xform = byte(pd.br.read(xformBits)); xform >= numXforms {
+				err = pd.corrupt("colour transform %d", xform)
+			}
+		}
 		if err == nil {
+			err = pd.readTables()
+		}
+		switch {
+		case err != nil:
+		case h.version == version2:
 			err = pd.decodeRows(dst, w, rows, ch, 0, mp.top)
+		default:
+			err = pd.decodeRows3(dst, w, rows, ch, 0, mp.top, xform)
 		}
 		if err == nil {
 			err = pd.finish()

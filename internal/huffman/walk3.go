@@ -1,0 +1,294 @@
+package huffman
+
+// Version 3's walk over a stripe's planes: the version 2 model with the
+// weighted predictor in place of the median edge detector, the predictor's
+// error feeding the table choice, and a choice of colour transform. The
+// encoder's codePlane3 and the decoder's decodePlane3 mirror each other.
+
+// Colour transforms of version 3: the first two planes are always G and
+// R−G; the third is B minus G, minus R, or minus the mean of R and G
+// (rounded down), whichever leaves the least to code.
+const (
+	xformBG   = 0
+	xformBR   = 1
+	xformBRG  = 2
+	numXforms = 3
+	xformBits = 2
+)
+
+// thirdPlane fills p with the third plane of interleaved RGB pix under
+// transform t.
+func thirdPlane(p, pix []int32, t int) {
+	switch t {
+	case xformBG:
+		for i := range p {
+			p[i] = pix[3*i+2] - pix[3*i+1]
+		}
+	case xformBR:
+		for i := range p {
+			p[i] = pix[3*i+2] - pix[3*i]
+		}
+	default:
+		for i := range p {
+			p[i] = pix[3*i+2] - (pix[3*i]+pix[3*i+1])>>1
+		}
+	}
+}
+
+// thirdBase is what the third plane's value is added to under transform t:
+// the sample's G, R, or mean of R and G.
+func thirdBase(r, g int32, t byte) int32 {
+	switch t {
+	case xformBG:
+		return g
+	case xformBR:
+		return r
+	}
+	return (r + g) >> 1
+}
+
+// roughCost is a quick measure of how costly a plane is to code: the sum of
+// its median-predictor residuals' magnitudes.
+func roughCost(p []int32, w, h int) int64 {
+	var sum int64
+	for y := 1; y < h; y++ {
+		row, up := p[y*w:y*w+w], p[(y-1)*w:y*w]
+		for x := 1; x < w; x++ {
+			sum += int64(abs32(row[x] - med(row[x-1], up[x], up[x-1])))
+		}
+	}
+	return sum
+}
+
+func med(a, b, c int32) int32 {
+	switch {
+	case c >= max(a, b):
+		return min(a, b)
+	case c <= min(a, b):
+		return max(a, b)
+	}
+	return a + b - c
+}
+
+// pickTransform chooses the third plane's transform for h rows of w RGB
+// pixels, leaving that plane in pc.plane.
+func (pc *planeCoder) pickTransform(pix []int32, w, h int) byte {
+	n := w * h
+	pc.plane = resize(pc.plane, n)
+	best, bestCost := 0, int64(-1)
+	for t := range numXforms {
+		thirdPlane(pc.plane, pix, t)
+		if c := roughCost(pc.plane, w, h); bestCost < 0 || c < bestCost {
+			best, bestCost = t, c
+		}
+	}
+	thirdPlane(pc.plane, pix, best)
+	return byte(best)
+}
+
+// codeRows3 is codeRows for version 3; t is the colour transform of RGB rows.
+func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte) {
+	if ch == 1 {
+		pc.codePlane3(pix, w, h, lo, hi)
+		return
+	}
+	n := w * h
+	pc.plane = resize(pc.plane, n)
+	for i := range n {
+		pc.plane[i] = pix[3*i+1]
+	}
+	pc.codePlane3(pc.plane, w, h, lo, hi)
+	for i := range n {
+		pc.plane[i] = pix[3*i] - pix[3*i+1]
+	}
+	pc.codePlane3(pc.plane, w, h, lo-hi, hi-lo)
+	thirdPlane(pc.plane, pix, int(t))
+	pc.codePlane3(pc.plane, w, h, lo-hi, hi-lo)
+}
+
+// codePlane3 is codePlane with version 3's predictor and classes.
+func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
+	s, m, wp := &pc.s, &pc.m, &pc.wp
+	maxval := spread(p)
+	s.putSpread(uint32(maxval))
+	m.reset(lo, hi, maxval)
+	wp.reset(w, lo, hi)
+	zero := min(max(0, lo), hi)
+	for y := 0; y < h; y++ {
+		row := p[y*w : y*w+w]
+		var up []int32
+		if y > 0 {
+			up = p[(y-1)*w : y*w]
+		}
+		wp.row(y)
+		for x := 0; x < w; {
+			a, b, c, d := neighbours(row, up, x, zero)
+			if a == b && b == c && c == d {
+				r := 0
+				for x+r < w && row[x+r] == a {
+					r++
+				}
+				wp.flat(x, r)
+				if x+r == w {
+					s.putValue(tabRun, 0, 0)
+					break
+				}
+				s.putValue(tabRun, uint32(r), 1)
+				x += r
+				rb := a
+				if up != nil {
+					rb = up[x]
+				}
+				tab, err := tabIntrEq, row[x]-a
+				if a != rb {
+					tab, err = tabIntr, row[x]-rb
+					if a > rb {
+						err = -err
+					}
+				}
+				s.putValue(tab, zigzag(m.reduce(err)), 0)
+				// The interruption sample feeds the predictor's errors as a
+				// regular one would.
+				a, b, c, d = neighbours(row, up, x, zero)
+				wp.predict(x, w, a, b, c, d)
+				wp.update(x, row[x])
+				x++
+				continue
+			}
+			pw, me := wp.predict(x, w, a, b, c, d)
+			q, neg := m.context(d-b, b-c, c-a)
+			px := m.bias(q, neg, (pw+wpRound)>>wpFrac)
+			err := row[x] - px
+			if neg {
+				err = -err
+			}
+			err = m.reduce(err)
+			s.putValue(tabReg+m.class3(q, (me+wpRound)>>wpFrac), zigzag(err), 0)
+			m.update(q, err)
+			wp.update(x, row[x])
+			x++
+		}
+	}
+}
+
+// decodeRows3 mirrors codeRows3.
+func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte) error {
+	if ch == 1 {
+		return d.decodePlane3(pix, w, h, lo, hi)
+	}
+	n := w * h
+	d.plane = resize(d.plane, n)
+	if err := d.decodePlane3(d.plane, w, h, lo, hi); err != nil {
+		return err
+	}
+	for i, v := range d.plane {
+		pix[3*i+1] = v
+	}
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo); err != nil {
+		return err
+	}
+	for i, v := range d.plane {
+		r := v + pix[3*i+1]
+		if r < lo || r > hi {
+			return d.corrupt("red sample %d is %d, outside [%d, %d]", i, r, lo, hi)
+		}
+		pix[3*i] = r
+	}
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo); err != nil {
+		return err
+	}
+	for i, v := range d.plane {
+		bl := v + thirdBase(pix[3*i], pix[3*i+1], t)
+		if bl < lo || bl > hi {
+			return d.corrupt("blue sample %d is %d, outside [%d, %d]", i, bl, lo, hi)
+		}
+		pix[3*i+2] = bl
+	}
+	return nil
+}
+
+// decodePlane3 mirrors codePlane3.
+func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
+	m, wp := &d.m, &d.wp
+	mv, ok := d.br.expGolomb()
+	if !ok || int64(mv) > int64(hi-lo) {
+		return d.corrupt("plane value spread %d outside [0, %d]", mv, hi-lo)
+	}
+	m.reset(lo, hi, int32(mv))
+	wp.reset(w, lo, hi)
+	zero := min(max(0, lo), hi)
+	rng := uint32(m.rng)
+	for y := 0; y < h; y++ {
+		if d.br.overrun() {
+			return d.corrupt("row %d", y)
+		}
+		row := p[y*w : y*w+w]
+		var up []int32
+		if y > 0 {
+			up = p[(y-1)*w : y*w]
+		}
+		wp.row(y)
+		for x := 0; x < w; {
+			a, b, c, dd := neighbours(row, up, x, zero)
+			if a == b && b == c && c == dd {
+				tok, bad := d.symbol(tabRun, runAlphabet)
+				if bad {
+					return d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
+				}
+				if tok == 0 {
+					wp.flat(x, w-x)
+					for ; x < w; x++ {
+						row[x] = a
+					}
+					break
+				}
+				r := int(d.untoken(tok - 1))
+				if r >= w-x {
+					return d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
+				}
+				wp.flat(x, r)
+				for end := x + r; x < end; x++ {
+					row[x] = a
+				}
+				rb := a
+				if up != nil {
+					rb = up[x]
+				}
+				tab, px, neg := tabIntrEq, a, false
+				if a != rb {
+					tab, px, neg = tabIntr, rb, a > rb
+				}
+				u, bad := d.value(tab)
+				if bad || u >= rng {
+					return d.corrupt("row %d column %d: run interruption residual: %v", y, x, errSample)
+				}
+				e := unzigzag(u)
+				if neg {
+					e = -e
+				}
+				row[x] = m.wrap(px + e)
+				a, b, c, dd = neighbours(row, up, x, zero)
+				wp.predict(x, w, a, b, c, dd)
+				wp.update(x, row[x])
+				x++
+				continue
+			}
+			pw, me := wp.predict(x, w, a, b, c, dd)
+			q, neg := m.context(dd-b, b-c, c-a)
+			px := m.bias(q, neg, (pw+wpRound)>>wpFrac)
+			u, bad := d.value(tabReg + m.class3(q, (me+wpRound)>>wpFrac))
+			if bad || u >= rng {
+				return d.corrupt("row %d column %d: residual: %v", y, x, errSample)
+			}
+			e := unzigzag(u)
+			m.update(q, e)
+			if neg {
+				e = -e
+			}
+			row[x] = m.wrap(px + e)
+			wp.update(x, row[x])
+			x++
+		}
+	}
+	return nil
+}
