@@ -32,7 +32,7 @@ type planeDecoder struct {
 	m        model
 	plane    []int32
 	regAlpha uint32
-	wp       wpState
+	es       errState
 }
 
 // NewDecoder returns a Decoder reading from r within lim.

@@ -156,7 +156,7 @@ type planeCoder struct {
 	m     model
 	plane []int32
 	buf   []int32 // the stripe's samples, mapped
-	wp    wpState
+	es    errState
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

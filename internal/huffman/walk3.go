@@ -108,11 +108,11 @@ func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte)
 
 // codePlane3 is codePlane with version 3's predictor and classes.
 func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
-	s, m, wp := &pc.s, &pc.m, &pc.wp
+	s, m, es := &pc.s, &pc.m, &pc.es
 	maxval := spread(p)
 	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)
-	wp.reset(w, lo, hi)
+	es.reset(w)
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
 		row := p[y*w : y*w+w]
@@ -120,7 +120,7 @@ func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
 		if y > 0 {
 			up = p[(y-1)*w : y*w]
 		}
-		wp.row(y)
+		es.row(y)
 		for x := 0; x < w; {
 			a, b, c, d := neighbours(row, up, x, zero)
 			if a == b && b == c && c == d {
@@ -128,7 +128,7 @@ func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
 				for x+r < w && row[x+r] == a {
 					r++
 				}
-				wp.flat(x, r)
+				es.flat(x, r)
 				if x+r == w {
 					s.putValue(tabRun, 0, 0)
 					break
@@ -147,25 +147,20 @@ func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
 					}
 				}
 				s.putValue(tab, zigzag(m.reduce(err)), 0)
-				// The interruption sample feeds the predictor's errors as a
-				// regular one would.
-				a, b, c, d = neighbours(row, up, x, zero)
-				wp.predict(x, w, a, b, c, d)
-				wp.update(x, row[x])
+				es.set(x, rb-row[x])
 				x++
 				continue
 			}
-			pw, me := wp.predict(x, w, a, b, c, d)
 			q, neg := m.context(d-b, b-c, c-a)
-			px := m.bias(q, neg, (pw+wpRound)>>wpFrac)
+			px := m.predict(q, neg, a, b, c)
 			err := row[x] - px
+			es.set(x, -err)
 			if neg {
 				err = -err
 			}
 			err = m.reduce(err)
-			s.putValue(tabReg+m.class3(q, (me+wpRound)>>wpFrac), zigzag(err), 0)
+			s.putValue(tabReg+m.class3(q, es.near(x)), zigzag(err), 0)
 			m.update(q, err)
-			wp.update(x, row[x])
 			x++
 		}
 	}
@@ -209,13 +204,13 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, t by
 
 // decodePlane3 mirrors codePlane3.
 func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
-	m, wp := &d.m, &d.wp
+	m, es := &d.m, &d.es
 	mv, ok := d.br.expGolomb()
 	if !ok || int64(mv) > int64(hi-lo) {
 		return d.corrupt("plane value spread %d outside [0, %d]", mv, hi-lo)
 	}
 	m.reset(lo, hi, int32(mv))
-	wp.reset(w, lo, hi)
+	es.reset(w)
 	zero := min(max(0, lo), hi)
 	rng := uint32(m.rng)
 	for y := 0; y < h; y++ {
@@ -227,7 +222,7 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 		if y > 0 {
 			up = p[(y-1)*w : y*w]
 		}
-		wp.row(y)
+		es.row(y)
 		for x := 0; x < w; {
 			a, b, c, dd := neighbours(row, up, x, zero)
 			if a == b && b == c && c == dd {
@@ -236,7 +231,7 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 					return d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
 				}
 				if tok == 0 {
-					wp.flat(x, w-x)
+					es.flat(x, w-x)
 					for ; x < w; x++ {
 						row[x] = a
 					}
@@ -246,7 +241,7 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 				if r >= w-x {
 					return d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
 				}
-				wp.flat(x, r)
+				es.flat(x, r)
 				for end := x + r; x < end; x++ {
 					row[x] = a
 				}
@@ -267,16 +262,13 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 					e = -e
 				}
 				row[x] = m.wrap(px + e)
-				a, b, c, dd = neighbours(row, up, x, zero)
-				wp.predict(x, w, a, b, c, dd)
-				wp.update(x, row[x])
+				es.set(x, rb-row[x])
 				x++
 				continue
 			}
-			pw, me := wp.predict(x, w, a, b, c, dd)
 			q, neg := m.context(dd-b, b-c, c-a)
-			px := m.bias(q, neg, (pw+wpRound)>>wpFrac)
-			u, bad := d.value(tabReg + m.class3(q, (me+wpRound)>>wpFrac))
+			px := m.predict(q, neg, a, b, c)
+			u, bad := d.value(tabReg + m.class3(q, es.near(x)))
 			if bad || u >= rng {
 				return d.corrupt("row %d column %d: residual: %v", y, x, errSample)
 			}
@@ -286,7 +278,7 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 				e = -e
 			}
 			row[x] = m.wrap(px + e)
-			wp.update(x, row[x])
+			es.set(x, px-row[x])
 			x++
 		}
 	}
