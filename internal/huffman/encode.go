@@ -91,6 +91,37 @@ func (s *sink) putValue(tab int, v uint32, offset uint32) {
 	s.w.write(ex, nb)
 }
 
+// cost is the number of bits the counted symbols take with codes built
+// for them, extra bits and tables included.
+func (s *sink) cost() int64 {
+	var bitsN int64
+	for t := range s.hist {
+		h := s.hist[t]
+		s.b.build(&s.tabs[t], h)
+		var tw bitWriter
+		writeTable(&tw, &s.tabs[t], h)
+		bitsN += int64(len(tw.buf))*8 + int64(tw.n)
+		for sym, c := range h {
+			if c == 0 {
+				continue
+			}
+			bitsN += int64(c) * int64(s.tabs[t].len[sym])
+			tok := uint32(sym)
+			if t == tabRun {
+				if tok == 0 {
+					continue
+				}
+				tok--
+			}
+			if tok >= 16 {
+				_, nb := tokenBits(tok)
+				bitsN += int64(c) * int64(nb)
+			}
+		}
+	}
+	return bitsN
+}
+
 // putSpread sends a plane's value spread.
 func (s *sink) putSpread(v uint32) {
 	switch {
@@ -157,6 +188,8 @@ type planeCoder struct {
 	plane []int32
 	buf   []int32 // the stripe's samples, mapped
 	es    errState
+	// trial counts the symbols of a plane coded only to measure it.
+	trial sink
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

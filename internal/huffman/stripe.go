@@ -212,7 +212,7 @@ func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte,
 		pc.codeRows(pix, w, h, ch, 0, top)
 	} else {
 		if ch == 3 {
-			xform = pc.pickTransform(pix, w, h)
+			xform = pc.pickTransform(pix, w, h, 0, top)
 		}
 		pc.codeRows3(pix, w, h, ch, 0, top, xform)
 	}

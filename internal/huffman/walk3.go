@@ -47,19 +47,6 @@ func thirdBase(r, g int32, t byte) int32 {
 	return (r + g) >> 1
 }
 
-// roughCost is a quick measure of how costly a plane is to code: the sum of
-// its median-predictor residuals' magnitudes.
-func roughCost(p []int32, w, h int) int64 {
-	var sum int64
-	for y := 1; y < h; y++ {
-		row, up := p[y*w:y*w+w], p[(y-1)*w:y*w]
-		for x := 1; x < w; x++ {
-			sum += int64(abs32(row[x] - med(row[x-1], up[x], up[x-1])))
-		}
-	}
-	return sum
-}
-
 func med(a, b, c int32) int32 {
 	switch {
 	case c >= max(a, b):
@@ -71,25 +58,27 @@ func med(a, b, c int32) int32 {
 }
 
 // pickTransform chooses the third plane's transform for h rows of w RGB
-// pixels, leaving that plane in pc.plane.
-func (pc *planeCoder) pickTransform(pix []int32, w, h int) byte {
-	n := w * h
-	pc.plane = resize(pc.plane, n)
+// pixels in [lo, hi]: it codes that plane under each in a counting pass of
+// its own and takes the one whose codes take the fewest bits (the first of
+// equals).
+func (pc *planeCoder) pickTransform(pix []int32, w, h int, lo, hi int32) byte {
+	pc.plane = resize(pc.plane, w*h)
 	best, bestCost := 0, int64(-1)
 	for t := range numXforms {
 		thirdPlane(pc.plane, pix, t)
-		if c := roughCost(pc.plane, w, h); bestCost < 0 || c < bestCost {
+		pc.trial.startCounting(false, regAlphabet2)
+		pc.codePlane3(&pc.trial, pc.plane, w, h, lo-hi, hi-lo)
+		if c := pc.trial.cost(); bestCost < 0 || c < bestCost {
 			best, bestCost = t, c
 		}
 	}
-	thirdPlane(pc.plane, pix, best)
 	return byte(best)
 }
 
 // codeRows3 is codeRows for version 3; t is the colour transform of RGB rows.
 func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte) {
 	if ch == 1 {
-		pc.codePlane3(pix, w, h, lo, hi)
+		pc.codePlane3(&pc.s, pix, w, h, lo, hi)
 		return
 	}
 	n := w * h
@@ -97,18 +86,18 @@ func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte)
 	for i := range n {
 		pc.plane[i] = pix[3*i+1]
 	}
-	pc.codePlane3(pc.plane, w, h, lo, hi)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi)
 	for i := range n {
 		pc.plane[i] = pix[3*i] - pix[3*i+1]
 	}
-	pc.codePlane3(pc.plane, w, h, lo-hi, hi-lo)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo)
 	thirdPlane(pc.plane, pix, int(t))
-	pc.codePlane3(pc.plane, w, h, lo-hi, hi-lo)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo)
 }
 
-// codePlane3 is codePlane with version 3's predictor and classes.
-func (pc *planeCoder) codePlane3(p []int32, w, h int, lo, hi int32) {
-	s, m, es := &pc.s, &pc.m, &pc.es
+// codePlane3 is codePlane with version 3's classes, its symbols going to s.
+func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32) {
+	m, es := &pc.m, &pc.es
 	maxval := spread(p)
 	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)
@@ -284,3 +273,5 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 	}
 	return nil
 }
+
+var zforce = -1
