@@ -33,6 +33,8 @@ type planeDecoder struct {
 	plane    []int32
 	regAlpha uint32
 	es       errState
+	// classTab is each residual class's table in version 3.
+	classTab [numClasses]uint8
 }
 
 // NewDecoder returns a Decoder reading from r within lim.

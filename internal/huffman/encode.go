@@ -47,6 +47,14 @@ type sink struct {
 	b        builder
 	w        bitWriter
 	syms     []uint32 // recorded symbols, see recordSym
+	// remap is the table a recorded symbol's table index is written with:
+	// the identity but for version 3's grouped classes.
+	remap [numTables]uint8
+	// Version 3's class groups: group[c] is class c's, ghist their histograms.
+	group   [numClasses]uint8
+	ngroups int
+	ghist   [numClasses][]uint64
+	merged  []uint64
 }
 
 // A recorded symbol is one uint32: table (6 bits), token (7 bits), extra-bit
@@ -144,7 +152,7 @@ func (s *sink) replay() {
 			continue
 		}
 		tok, nb := e>>6&127, uint(e>>13&31)
-		t := &s.tabs[tab]
+		t := &s.tabs[s.remap[tab]]
 		s.w.write(t.code[tok], uint(t.len[tok]))
 		if nb > 0 {
 			ex := e >> 18

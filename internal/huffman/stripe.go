@@ -216,16 +216,19 @@ func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte,
 		}
 		pc.codeRows3(pix, w, h, ch, 0, top, xform)
 	}
-	for t := range s.tabs {
-		s.b.build(&s.tabs[t], s.hist[t])
-	}
 	s.counting = false
 	s.w.reset()
-	if ver != version2 && ch == 3 {
-		s.w.write(uint32(xform), xformBits)
-	}
-	for t := range s.tabs {
-		writeTable(&s.w, &s.tabs[t], s.hist[t])
+	if ver == version2 {
+		for t := range s.tabs {
+			s.b.build(&s.tabs[t], s.hist[t])
+			writeTable(&s.w, &s.tabs[t], s.hist[t])
+			s.remap[t] = uint8(t)
+		}
+	} else {
+		if ch == 3 {
+			s.w.write(uint32(xform), xformBits)
+		}
+		s.writeTables3()
 	}
 	s.replay()
 	s.w.flush()
@@ -360,8 +363,12 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 				err = pd.corrupt("colour transform %d", xform)
 			}
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case h.version == version2:
 			err = pd.readTables()
+		default:
+			err = pd.readTables3()
 		}
 		switch {
 		case err != nil:

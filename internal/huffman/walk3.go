@@ -257,7 +257,7 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 			}
 			q, neg := m.context(dd-b, b-c, c-a)
 			px := m.predict(q, neg, a, b, c)
-			u, bad := d.value(tabReg + m.class3(q, es.near(x)))
+			u, bad := d.value(int(d.classTab[m.class3(q, es.near(x))]))
 			if bad || u >= rng {
 				return d.corrupt("row %d column %d: residual: %v", y, x, errSample)
 			}
