@@ -207,14 +207,14 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte, out []byte) []byte {
 	s := &pc.s
 	s.startCounting(true, regAlphabet2)
-	var xform byte
+	var md rgbMode
 	if ver == version2 {
 		pc.codeRows(pix, w, h, ch, 0, top)
 	} else {
 		if ch == 3 {
-			xform = pc.pickTransform(pix, w, h, 0, top)
+			md = pc.pickRGB(pix, w, h, 0, top)
 		}
-		pc.codeRows3(pix, w, h, ch, 0, top, xform)
+		pc.codeRows3(pix, w, h, ch, 0, top, md)
 	}
 	s.counting = false
 	s.w.reset()
@@ -226,7 +226,7 @@ func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte,
 		}
 	} else {
 		if ch == 3 {
-			s.w.write(uint32(xform), xformBits)
+			s.w.write(md.bits(), rgbModeBits)
 		}
 		s.writeTables3()
 	}
@@ -357,10 +357,12 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		start := ((st.frame*im.Height + st.y0) * w) * ch
 		dst := im.Pix[start : start+rows*w*ch]
 		var err error
-		var xform byte
+		var md rgbMode
 		if h.version != version2 && ch == 3 {
-			if xform = byte(pd.br.read(xformBits)); xform >= numXforms {
-				err = pd.corrupt("colour transform %d", xform)
+			v := pd.br.read(rgbModeBits)
+			md = rgbMode{xform: byte(v >> 2), mapR: v&2 != 0, mapB: v&1 != 0}
+			if md.xform >= numXforms {
+				err = pd.corrupt("colour transform %d", md.xform)
 			}
 		}
 		switch {
@@ -375,7 +377,7 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		case h.version == version2:
 			err = pd.decodeRows(dst, w, rows, ch, 0, mp.top)
 		default:
-			err = pd.decodeRows3(dst, w, rows, ch, 0, mp.top, xform)
+			err = pd.decodeRows3(dst, w, rows, ch, 0, mp.top, md)
 		}
 		if err == nil {
 			err = pd.finish()

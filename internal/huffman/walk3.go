@@ -1,8 +1,8 @@
 package huffman
 
 // Version 3's walk over a stripe's planes: the version 2 model with the
-// weighted predictor in place of the median edge detector, the predictor's
-// error feeding the table choice, and a choice of colour transform. The
+// neighbours' prediction errors feeding the table choice, and for RGB a
+// choice of colour transform and of predictor for the colour planes. The
 // encoder's codePlane3 and the decoder's decodePlane3 mirror each other.
 
 // Colour transforms of version 3: the first two planes are always G and
@@ -57,28 +57,65 @@ func med(a, b, c int32) int32 {
 	return a + b - c
 }
 
-// pickTransform chooses the third plane's transform for h rows of w RGB
-// pixels in [lo, hi]: it codes that plane under each in a counting pass of
-// its own and takes the one whose codes take the fewest bits (the first of
-// equals).
-func (pc *planeCoder) pickTransform(pix []int32, w, h int, lo, hi int32) byte {
-	pc.plane = resize(pc.plane, w*h)
-	best, bestCost := 0, int64(-1)
-	for t := range numXforms {
-		thirdPlane(pc.plane, pix, t)
-		pc.trial.startCounting(false, regAlphabet2)
-		pc.codePlane3(&pc.trial, pc.plane, w, h, lo-hi, hi-lo)
-		if c := pc.trial.cost(); bestCost < 0 || c < bestCost {
-			best, bestCost = t, c
-		}
-	}
-	return byte(best)
+// rgbMode is how a version 3 stripe codes RGB: the third plane's
+// transform, and for the R−G and third planes whether they are predicted
+// from the colour map (see codePlane3).
+type rgbMode struct {
+	xform      byte
+	mapR, mapB bool
 }
 
-// codeRows3 is codeRows for version 3; t is the colour transform of RGB rows.
-func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte) {
+// rgbModeBits is the size of an rgbMode in the stream: xformBits, then one
+// bit for each plane's predictor.
+const rgbModeBits = xformBits + 2
+
+func (md rgbMode) bits() uint32 {
+	v := uint32(md.xform) << 2
+	if md.mapR {
+		v |= 2
+	}
+	if md.mapB {
+		v |= 1
+	}
+	return v
+}
+
+// trialCost codes plane p (w×h, values in [lo, hi]) in a counting pass of
+// its own and returns the bits it takes.
+func (pc *planeCoder) trialCost(p []int32, w, h int, lo, hi int32, green []int32) int64 {
+	pc.trial.startCounting(false, regAlphabet2)
+	pc.codePlane3(&pc.trial, p, w, h, lo, hi, green)
+	return pc.trial.cost()
+}
+
+// pickRGB chooses the rgbMode of h rows of w RGB pixels in [lo, hi] by
+// coding the colour planes each way in counting passes and taking the
+// fewest bits (the first of equals): the third plane's transform with the
+// gradient predictor, then each plane's predictor.
+func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32) rgbMode {
+	var md rgbMode
+	pc.plane = resize(pc.plane, w*h)
+	p := pc.plane
+	for i := range p {
+		p[i] = pix[3*i] - pix[3*i+1]
+	}
+	md.mapR = pc.trialCost(p, w, h, lo-hi, hi-lo, pix) < pc.trialCost(p, w, h, lo-hi, hi-lo, nil)
+	best := int64(-1)
+	for t := range numXforms {
+		thirdPlane(p, pix, t)
+		if c := pc.trialCost(p, w, h, lo-hi, hi-lo, nil); best < 0 || c < best {
+			md.xform, best = byte(t), c
+		}
+	}
+	thirdPlane(p, pix, int(md.xform))
+	md.mapB = pc.trialCost(p, w, h, lo-hi, hi-lo, pix) < best
+	return md
+}
+
+// codeRows3 is codeRows for version 3, md saying how RGB rows are coded.
+func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbMode) {
 	if ch == 1 {
-		pc.codePlane3(&pc.s, pix, w, h, lo, hi)
+		pc.codePlane3(&pc.s, pix, w, h, lo, hi, nil)
 		return
 	}
 	n := w * h
@@ -86,22 +123,38 @@ func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte)
 	for i := range n {
 		pc.plane[i] = pix[3*i+1]
 	}
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi, nil)
 	for i := range n {
 		pc.plane[i] = pix[3*i] - pix[3*i+1]
 	}
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo)
-	thirdPlane(pc.plane, pix, int(t))
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, greenIf(md.mapR, pix))
+	thirdPlane(pc.plane, pix, int(md.xform))
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, greenIf(md.mapB, pix))
+}
+
+func greenIf(ok bool, pix []int32) []int32 {
+	if ok {
+		return pix
+	}
+	return nil
 }
 
 // codePlane3 is codePlane with version 3's classes, its symbols going to s.
-func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32) {
+// With green (the stripe's interleaved RGB samples) it codes a colour plane
+// predicted from the colour map: a regular-mode sample is predicted as the
+// value this plane last took, in regular mode, at a pixel of the same G
+// (0 before any), which follows the palettes of Doppler and other
+// pseudo-colour overlays that gradients cannot.
+func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, green []int32) {
 	m, es := &pc.m, &pc.es
 	maxval := spread(p)
 	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)
 	es.reset(w)
+	if green != nil {
+		pc.vmap = resize(pc.vmap, int(hi)+1)
+		clear(pc.vmap)
+	}
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
 		row := p[y*w : y*w+w]
@@ -141,7 +194,14 @@ func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32) {
 				continue
 			}
 			q, neg := m.context(d-b, b-c, c-a)
-			px := m.predict(q, neg, a, b, c)
+			var px int32
+			if green != nil {
+				g := green[3*(y*w+x)+1]
+				px = min(max(pc.vmap[g], m.lo), m.hi)
+				pc.vmap[g] = row[x]
+			} else {
+				px = m.predict(q, neg, a, b, c)
+			}
 			err := row[x] - px
 			es.set(x, -err)
 			if neg {
@@ -156,19 +216,19 @@ func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32) {
 }
 
 // decodeRows3 mirrors codeRows3.
-func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, t byte) error {
+func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbMode) error {
 	if ch == 1 {
-		return d.decodePlane3(pix, w, h, lo, hi)
+		return d.decodePlane3(pix, w, h, lo, hi, nil)
 	}
 	n := w * h
 	d.plane = resize(d.plane, n)
-	if err := d.decodePlane3(d.plane, w, h, lo, hi); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo, hi, nil); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
 		pix[3*i+1] = v
 	}
-	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, greenIf(md.mapR, pix)); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
@@ -178,11 +238,11 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, t by
 		}
 		pix[3*i] = r
 	}
-	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, greenIf(md.mapB, pix)); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
-		bl := v + thirdBase(pix[3*i], pix[3*i+1], t)
+		bl := v + thirdBase(pix[3*i], pix[3*i+1], md.xform)
 		if bl < lo || bl > hi {
 			return d.corrupt("blue sample %d is %d, outside [%d, %d]", i, bl, lo, hi)
 		}
@@ -191,8 +251,9 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, t by
 	return nil
 }
 
-// decodePlane3 mirrors codePlane3.
-func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
+// decodePlane3 mirrors codePlane3. green's G samples are decoded already
+// and lie in [0, hi].
+func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, green []int32) error {
 	m, es := &d.m, &d.es
 	mv, ok := d.br.expGolomb()
 	if !ok || int64(mv) > int64(hi-lo) {
@@ -200,6 +261,10 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 	}
 	m.reset(lo, hi, int32(mv))
 	es.reset(w)
+	if green != nil {
+		d.vmap = resize(d.vmap, int(hi)+1)
+		clear(d.vmap)
+	}
 	zero := min(max(0, lo), hi)
 	rng := uint32(m.rng)
 	for y := 0; y < h; y++ {
@@ -256,7 +321,14 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 				continue
 			}
 			q, neg := m.context(dd-b, b-c, c-a)
-			px := m.predict(q, neg, a, b, c)
+			var px int32
+			var g int32
+			if green != nil {
+				g = green[3*(y*w+x)+1]
+				px = min(max(d.vmap[g], m.lo), m.hi)
+			} else {
+				px = m.predict(q, neg, a, b, c)
+			}
 			u, bad := d.value(int(d.classTab[m.class3(q, es.near(x))]))
 			if bad || u >= rng {
 				return d.corrupt("row %d column %d: residual: %v", y, x, errSample)
@@ -268,6 +340,9 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32) error {
 			}
 			row[x] = m.wrap(px + e)
 			es.set(x, px-row[x])
+			if green != nil {
+				d.vmap[g] = row[x]
+			}
 			x++
 		}
 	}
