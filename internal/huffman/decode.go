@@ -35,7 +35,7 @@ type planeDecoder struct {
 	es       errState
 	// classTab is each residual class's table in version 3.
 	classTab [numClasses]uint8
-	vmap     []int32 // the colour map, see codePlane3
+	cp       colourPred
 }
 
 // NewDecoder returns a Decoder reading from r within lim.

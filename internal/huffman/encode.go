@@ -198,7 +198,7 @@ type planeCoder struct {
 	es    errState
 	// trial counts the symbols of a plane coded only to measure it.
 	trial sink
-	vmap  []int32 // the colour map, see codePlane3
+	cp    colourPred
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

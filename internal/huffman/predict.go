@@ -43,3 +43,35 @@ func abs32(v int32) int32 {
 	}
 	return v
 }
+
+// Predictors of a version 3 colour plane.
+const (
+	predGradient = 0 // the median edge detector with bias correction, as for gray
+	predMap      = 1 // the colour map
+)
+
+// colourPred is the colour-map predictor of an RGB colour plane: map[g] is
+// the value the plane last took, in regular mode, at a pixel whose G sample
+// is g (0 before any). It follows the palettes of Doppler and other
+// pseudo-colour overlays, which gradients within the colour plane cannot.
+type colourPred struct {
+	green []int32 // the stripe's interleaved RGB samples; G is decoded first
+	vmap  []int32
+	g     int32 // the current sample's G
+}
+
+// reset starts a plane whose G samples lie in [0, top].
+func (c *colourPred) reset(green []int32, top int32) {
+	c.green = green
+	c.vmap = resize(c.vmap, int(top)+1)
+	clear(c.vmap)
+}
+
+// predict gives the prediction of sample i of the plane, clamped to [lo, hi].
+func (c *colourPred) predict(i int, lo, hi int32) int32 {
+	c.g = c.green[3*i+1]
+	return min(max(c.vmap[c.g], lo), hi)
+}
+
+// update records the value v of the regular-mode sample just predicted.
+func (c *colourPred) update(v int32) { c.vmap[c.g] = v }

@@ -359,10 +359,9 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		var err error
 		var md rgbMode
 		if h.version != version2 && ch == 3 {
-			v := pd.br.read(rgbModeBits)
-			md = rgbMode{xform: byte(v >> 2), mapR: v&2 != 0, mapB: v&1 != 0}
-			if md.xform >= numXforms {
-				err = pd.corrupt("colour transform %d", md.xform)
+			var perr error
+			if md, perr = parseRGBMode(pd.br.read(rgbModeBits)); perr != nil {
+				err = pd.corrupt("%v", perr)
 			}
 		}
 		switch {

@@ -1,5 +1,7 @@
 package huffman
 
+import "fmt"
+
 // Version 3's walk over a stripe's planes: the version 2 model with the
 // neighbours' prediction errors feeding the table choice, and for RGB a
 // choice of colour transform and of predictor for the colour planes. The
@@ -61,31 +63,41 @@ func med(a, b, c int32) int32 {
 // transform, and for the R−G and third planes whether they are predicted
 // from the colour map (see codePlane3).
 type rgbMode struct {
-	xform      byte
-	mapR, mapB bool
+	xform        byte
+	predR, predB byte
 }
 
 // rgbModeBits is the size of an rgbMode in the stream: xformBits, then one
-// bit for each plane's predictor.
+// bit for each colour plane's predictor.
 const rgbModeBits = xformBits + 2
 
 func (md rgbMode) bits() uint32 {
-	v := uint32(md.xform) << 2
-	if md.mapR {
-		v |= 2
+	return uint32(md.xform)<<2 | uint32(md.predR)<<1 | uint32(md.predB)
+}
+
+func parseRGBMode(v uint32) (rgbMode, error) {
+	md := rgbMode{xform: byte(v >> 2), predR: byte(v >> 1 & 1), predB: byte(v & 1)}
+	if md.xform >= numXforms {
+		return md, fmt.Errorf("colour transform %d", md.xform)
 	}
-	if md.mapB {
-		v |= 1
-	}
-	return v
+	return md, nil
 }
 
 // trialCost codes plane p (w×h, values in [lo, hi]) in a counting pass of
 // its own and returns the bits it takes.
-func (pc *planeCoder) trialCost(p []int32, w, h int, lo, hi int32, green []int32) int64 {
+func (pc *planeCoder) trialCost(p []int32, w, h int, lo, hi int32, pix []int32, pred byte) int64 {
 	pc.trial.startCounting(false, regAlphabet2)
-	pc.codePlane3(&pc.trial, p, w, h, lo, hi, green)
+	pc.codePlane3(&pc.trial, p, w, h, lo, hi, pix, pred)
 	return pc.trial.cost()
+}
+
+// pickPred codes colour plane p with the colour map and returns predMap
+// if that takes fewer bits than cost0, the gradient predictor's.
+func (pc *planeCoder) pickPred(p []int32, w, h int, lo, hi int32, pix []int32, cost0 int64) byte {
+	if pc.trialCost(p, w, h, lo, hi, pix, predMap) < cost0 {
+		return predMap
+	}
+	return predGradient
 }
 
 // pickRGB chooses the rgbMode of h rows of w RGB pixels in [lo, hi] by
@@ -99,23 +111,23 @@ func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32) rgbMode {
 	for i := range p {
 		p[i] = pix[3*i] - pix[3*i+1]
 	}
-	md.mapR = pc.trialCost(p, w, h, lo-hi, hi-lo, pix) < pc.trialCost(p, w, h, lo-hi, hi-lo, nil)
+	md.predR = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, pc.trialCost(p, w, h, lo-hi, hi-lo, pix, predGradient))
 	best := int64(-1)
 	for t := range numXforms {
 		thirdPlane(p, pix, t)
-		if c := pc.trialCost(p, w, h, lo-hi, hi-lo, nil); best < 0 || c < best {
+		if c := pc.trialCost(p, w, h, lo-hi, hi-lo, pix, predGradient); best < 0 || c < best {
 			md.xform, best = byte(t), c
 		}
 	}
 	thirdPlane(p, pix, int(md.xform))
-	md.mapB = pc.trialCost(p, w, h, lo-hi, hi-lo, pix) < best
+	md.predB = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, best)
 	return md
 }
 
 // codeRows3 is codeRows for version 3, md saying how RGB rows are coded.
 func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbMode) {
 	if ch == 1 {
-		pc.codePlane3(&pc.s, pix, w, h, lo, hi, nil)
+		pc.codePlane3(&pc.s, pix, w, h, lo, hi, nil, predGradient)
 		return
 	}
 	n := w * h
@@ -123,37 +135,29 @@ func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbM
 	for i := range n {
 		pc.plane[i] = pix[3*i+1]
 	}
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi, nil)
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi, nil, predGradient)
 	for i := range n {
 		pc.plane[i] = pix[3*i] - pix[3*i+1]
 	}
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, greenIf(md.mapR, pix))
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, pix, md.predR)
 	thirdPlane(pc.plane, pix, int(md.xform))
-	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, greenIf(md.mapB, pix))
-}
-
-func greenIf(ok bool, pix []int32) []int32 {
-	if ok {
-		return pix
-	}
-	return nil
+	pc.codePlane3(&pc.s, pc.plane, w, h, lo-hi, hi-lo, pix, md.predB)
 }
 
 // codePlane3 is codePlane with version 3's classes, its symbols going to s.
-// With green (the stripe's interleaved RGB samples) it codes a colour plane
-// predicted from the colour map: a regular-mode sample is predicted as the
-// value this plane last took, in regular mode, at a pixel of the same G
-// (0 before any), which follows the palettes of Doppler and other
-// pseudo-colour overlays that gradients cannot.
-func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, green []int32) {
+// A colour plane (pred other than predGradient) is predicted with the
+// colour map of the stripe's interleaved RGB samples pix.
+func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, pix []int32, pred byte) {
 	m, es := &pc.m, &pc.es
 	maxval := spread(p)
 	s.putSpread(uint32(maxval))
 	m.reset(lo, hi, maxval)
 	es.reset(w)
-	if green != nil {
-		pc.vmap = resize(pc.vmap, int(hi)+1)
-		clear(pc.vmap)
+	var cp *colourPred
+	if pred != predGradient {
+		// A colour plane's range is [−top, top]; G lies in [0, top].
+		cp = &pc.cp
+		cp.reset(pix, hi)
 	}
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
@@ -194,13 +198,10 @@ func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, gre
 				continue
 			}
 			q, neg := m.context(d-b, b-c, c-a)
-			var px int32
-			if green != nil {
-				g := green[3*(y*w+x)+1]
-				px = min(max(pc.vmap[g], m.lo), m.hi)
-				pc.vmap[g] = row[x]
-			} else {
-				px = m.predict(q, neg, a, b, c)
+			px := m.predict(q, neg, a, b, c)
+			if cp != nil {
+				px = cp.predict(y*w+x, m.lo, m.hi)
+				cp.update(row[x])
 			}
 			err := row[x] - px
 			es.set(x, -err)
@@ -218,17 +219,17 @@ func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, gre
 // decodeRows3 mirrors codeRows3.
 func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbMode) error {
 	if ch == 1 {
-		return d.decodePlane3(pix, w, h, lo, hi, nil)
+		return d.decodePlane3(pix, w, h, lo, hi, nil, predGradient)
 	}
 	n := w * h
 	d.plane = resize(d.plane, n)
-	if err := d.decodePlane3(d.plane, w, h, lo, hi, nil); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo, hi, nil, predGradient); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
 		pix[3*i+1] = v
 	}
-	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, greenIf(md.mapR, pix)); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, pix, md.predR); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
@@ -238,7 +239,7 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, md r
 		}
 		pix[3*i] = r
 	}
-	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, greenIf(md.mapB, pix)); err != nil {
+	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, pix, md.predB); err != nil {
 		return err
 	}
 	for i, v := range d.plane {
@@ -251,9 +252,9 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, md r
 	return nil
 }
 
-// decodePlane3 mirrors codePlane3. green's G samples are decoded already
-// and lie in [0, hi].
-func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, green []int32) error {
+// decodePlane3 mirrors codePlane3. pix's G samples are decoded already and
+// lie in [0, hi].
+func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, pix []int32, pred byte) error {
 	m, es := &d.m, &d.es
 	mv, ok := d.br.expGolomb()
 	if !ok || int64(mv) > int64(hi-lo) {
@@ -261,9 +262,10 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, green []i
 	}
 	m.reset(lo, hi, int32(mv))
 	es.reset(w)
-	if green != nil {
-		d.vmap = resize(d.vmap, int(hi)+1)
-		clear(d.vmap)
+	var cp *colourPred
+	if pred != predGradient {
+		cp = &d.cp
+		cp.reset(pix, hi)
 	}
 	zero := min(max(0, lo), hi)
 	rng := uint32(m.rng)
@@ -321,13 +323,9 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, green []i
 				continue
 			}
 			q, neg := m.context(dd-b, b-c, c-a)
-			var px int32
-			var g int32
-			if green != nil {
-				g = green[3*(y*w+x)+1]
-				px = min(max(d.vmap[g], m.lo), m.hi)
-			} else {
-				px = m.predict(q, neg, a, b, c)
+			px := m.predict(q, neg, a, b, c)
+			if cp != nil {
+				px = cp.predict(y*w+x, m.lo, m.hi)
 			}
 			u, bad := d.value(int(d.classTab[m.class3(q, es.near(x))]))
 			if bad || u >= rng {
@@ -340,8 +338,8 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, green []i
 			}
 			row[x] = m.wrap(px + e)
 			es.set(x, px-row[x])
-			if green != nil {
-				d.vmap[g] = row[x]
+			if cp != nil {
+				cp.update(row[x])
 			}
 			x++
 		}
