@@ -309,14 +309,3 @@ func (m *model) class3(q int, me int32) int {
 	}
 	return min(cl, numClasses-1)
 }
-
-// bias adds the context's bias correction to a prediction and clamps it to
-// the plane's range.
-func (m *model) bias(q int, neg bool, p int32) int32 {
-	if neg {
-		p -= m.ctx[q].c
-	} else {
-		p += m.ctx[q].c
-	}
-	return min(max(p, m.lo), m.hi)
-}

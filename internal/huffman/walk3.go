@@ -49,16 +49,6 @@ func thirdBase(r, g int32, t byte) int32 {
 	return (r + g) >> 1
 }
 
-func med(a, b, c int32) int32 {
-	switch {
-	case c >= max(a, b):
-		return min(a, b)
-	case c <= min(a, b):
-		return max(a, b)
-	}
-	return a + b - c
-}
-
 // rgbMode is how a version 3 stripe codes RGB: the third plane's
 // transform, and for the R−G and third planes whether they are predicted
 // from the colour map (see codePlane3).
@@ -346,5 +336,3 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, pix []int
 	}
 	return nil
 }
-
-var zforce = -1
