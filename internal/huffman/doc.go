@@ -70,7 +70,7 @@
 // a on the first row; this is also its prediction where left = above), and
 // the final prediction (after bias correction and clamping) minus x for a
 // regular-mode sample. A regular-mode sample's class comes from the
-// expectation E = (A + N·me) / 2N, with A/N the context's mean |residual|
+// expectation E = (A + N·me) / N, with A/N the context's mean |residual|
 // and me the largest |e| of its neighbours left, above, above-left and
 // above-right; outside the plane and at a plane's start e = 0. E maps to a
 // class as in version 1 (0 for E ≤ 1, else 2k−1 or 2k, at most 33).

@@ -286,16 +286,16 @@ func (m *model) wrap(v int32) int32 {
 	return v
 }
 
-// class3 is version 3's class: the expectation is the mean of the
-// context's mean |residual| A/N and me, the largest |error| among the
-// sample's four causal neighbours (which tracks local texture better than a
-// context shared across the plane, or than the last residual class uses), in
-// the same half octaves as class.
+// class3 is version 3's class: from the expectation E = A/N + me, the
+// context's mean |residual| plus me, the largest |error| among the sample's
+// four causal neighbours (which tracks local texture better than a context
+// shared across the plane, or than the last residual class uses), in the
+// same half octaves as class.
 func (m *model) class3(q int, me int32) int {
 	cx := &m.ctx[q]
 	// A < 2²⁴, N ≤ 64 and me < 2¹⁷ (it is a difference of two samples of the
 	// plane): no sum reaches 2³¹.
-	a, n := cx.a+cx.n*me, 2*cx.n
+	a, n := cx.a+cx.n*me, cx.n
 	k := max(0, bits.Len32(uint32(a))-bits.Len32(uint32(n)))
 	if n<<k < a {
 		k++
