@@ -286,25 +286,33 @@ func (m *model) wrap(v int32) int32 {
 	return v
 }
 
-// class3 is version 3's class: from the expectation E = A/N + me, the
-// context's mean |residual| plus me, the largest |error| among the sample's
-// four causal neighbours (which tracks local texture better than a context
-// shared across the plane, or than the last residual class uses), in the
-// same half octaves as class.
+// class3 is version 3's class of a regular-mode sample in context q: from
+// the expectation E = A/N + me, the context's mean |residual| plus me, the
+// largest |error| among the sample's four causal neighbours (which tracks
+// local texture better than a context shared across the plane, or than the
+// last residual class uses), in the same half octaves as class.
 func (m *model) class3(q int, me int32) int {
-	cx := &m.ctx[q]
 	// A < 2²⁴, N ≤ 64 and me < 2¹⁷ (it is a difference of two samples of the
 	// plane): no sum reaches 2³¹.
-	a, n := cx.a+cx.n*me, cx.n
-	k := max(0, bits.Len32(uint32(a))-bits.Len32(uint32(n)))
-	if n<<k < a {
-		k++
-	}
-	if k == 0 {
+	cx := m.ctx[q]
+	return halfOctave(cx.a+cx.n*me, cx.n)
+}
+
+// halfOctave is the class of the expectation a/n > 0: 0 up to 1, then
+// 2k−1 for 2^(k−1) < a/n ≤ 1.5·2^(k−1) and 2k up to 2^k, at most 33.
+func halfOctave(a, n int32) int {
+	if a <= n {
 		return 0
 	}
+	// t = n·2^k is the least such multiple not below a.
+	k := bits.Len32(uint32(a)) - bits.Len32(uint32(n))
+	t := n << k
+	if t < a {
+		k++
+		t <<= 1
+	}
 	cl := 2*k - 1
-	if 2*a > 3*(n<<(k-1)) {
+	if 4*a > 3*t {
 		cl++
 	}
 	return min(cl, numClasses-1)

@@ -6,7 +6,7 @@ package huffman
 // alone. Slot x+1 holds sample x; slots 0 and w+1 stay zero, the neighbours
 // outside the row.
 type errState struct {
-	te     []int32 // prediction − sample
+	te     []int32 // |prediction − sample|
 	cr, pr int     // slot offsets of the current and the previous row
 	stride int
 }
@@ -28,11 +28,11 @@ func (s *errState) row(y int) {
 func (s *errState) near(x int) int32 {
 	te := s.te
 	n := s.pr + x + 1
-	return max(abs32(te[s.cr+x]), abs32(te[n]), abs32(te[n-1]), abs32(te[n+1]))
+	return max(te[s.cr+x], te[n], te[n-1], te[n+1])
 }
 
-// set records sample x's error.
-func (s *errState) set(x int, e int32) { s.te[s.cr+x+1] = e }
+// set records sample x's error e.
+func (s *errState) set(x int, e int32) { s.te[s.cr+x+1] = abs32(e) }
 
 // flat records samples x..x+n−1 as predicted without error: a run.
 func (s *errState) flat(x, n int) { clear(s.te[s.cr+x+1 : s.cr+x+1+n]) }
