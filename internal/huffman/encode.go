@@ -198,6 +198,7 @@ type planeCoder struct {
 	es    errState
 	// trial counts the symbols of a plane coded only to measure it.
 	trial sink
+	sub   []int32 // the rows the trials code
 	cp    colourPred
 }
 

@@ -90,12 +90,34 @@ func (pc *planeCoder) pickPred(p []int32, w, h int, lo, hi int32, pix []int32, c
 	return predGradient
 }
 
+// trialBand is the height of the bands of rows the trials of pickRGB code:
+// one band in four, on stripes of at least eight.
+const trialBand = 16
+
+// trialRows returns the rows of h rows of w RGB pixels that pickRGB
+// measures, and their count.
+func (pc *planeCoder) trialRows(pix []int32, w, h int) ([]int32, int) {
+	if h < 8*trialBand {
+		return pix, h
+	}
+	pc.sub = pc.sub[:0]
+	hs := 0
+	for y := 0; y < h; y += 4 * trialBand {
+		n := min(trialBand, h-y)
+		pc.sub = append(pc.sub, pix[3*y*w:3*(y+n)*w]...)
+		hs += n
+	}
+	return pc.sub, hs
+}
+
 // pickRGB chooses the rgbMode of h rows of w RGB pixels in [lo, hi] by
-// coding the colour planes each way in counting passes and taking the
-// fewest bits (the first of equals): the third plane's transform with the
-// gradient predictor, then each plane's predictor.
+// coding the colour planes of a sample of their rows (trialRows) each way in
+// counting passes and taking the fewest bits (the first of equals): the
+// third plane's transform with the gradient predictor, then each plane's
+// predictor.
 func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32) rgbMode {
 	var md rgbMode
+	pix, h = pc.trialRows(pix, w, h)
 	pc.plane = resize(pc.plane, w*h)
 	p := pc.plane
 	for i := range p {
