@@ -71,9 +71,10 @@
 // the final prediction (after bias correction and clamping) minus x for a
 // regular-mode sample. A regular-mode sample's class comes from the
 // expectation E = (A + N·me) / N, with A/N the context's mean |residual|
-// and me the largest |e| of its neighbours left, above, above-left and
-// above-right; outside the plane and at a plane's start e = 0. E maps to a
-// class as in version 1 (0 for E ≤ 1, else 2k−1 or 2k, at most 33).
+// and me the largest of the |e| of its neighbours left, above, above-left
+// and above-right and ⌊3|e|/4⌋ of the sample two to the left; outside the
+// plane and at a plane's start e = 0. E maps to a class as in version 1 (0
+// for E ≤ 1, else 2k−1 or 2k, at most 33).
 //
 // The colour map: a plane flagged for it is predicted, in regular mode, not
 // by the median edge detector and bias correction but as map[g], clamped to

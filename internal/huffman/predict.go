@@ -24,11 +24,12 @@ func (s *errState) row(y int) {
 }
 
 // near is the largest error magnitude among sample x's neighbours left,
-// above, above-left and above-right.
+// above, above-left and above-right, and three quarters of the one two to
+// the left.
 func (s *errState) near(x int) int32 {
 	te := s.te
-	n := s.pr + x + 1
-	return max(te[s.cr+x], te[n], te[n-1], te[n+1])
+	n, w := s.pr+x+1, s.cr+x
+	return max(te[w], te[n], te[n-1], te[n+1], 3*te[max(w-1, s.cr)]>>2)
 }
 
 // set records sample x's error e.
