@@ -301,19 +301,15 @@ func (m *model) class3(q int, me int32) int {
 // halfOctave is the class of the expectation a/n > 0: 0 up to 1, then
 // 2k−1 for 2^(k−1) < a/n ≤ 1.5·2^(k−1) and 2k up to 2^k, at most 33.
 func halfOctave(a, n int32) int {
-	if a <= n {
-		return 0
-	}
-	// t = n·2^k is the least such multiple not below a.
+	// Branch-free: the class follows the data, which no predictor can guess.
+	// t = n·2^k is the least such multiple not below a (k ≥ 0).
 	k := bits.Len32(uint32(a)) - bits.Len32(uint32(n))
-	t := n << k
-	if t < a {
-		k++
-		t <<= 1
-	}
-	cl := 2*k - 1
-	if 4*a > 3*t {
-		cl++
-	}
+	k &^= k >> (bits.UintSize - 1)
+	t := n << uint(k)
+	lt := int((t - a) >> 31) // −1 when t < a
+	k -= lt
+	t <<= uint(-lt)
+	cl := 2*k - 1 + int((3*t-4*a)>>31&1) // the upper half past 3/4 of t
+	cl &= int((n - a) >> 31)             // 0 when a ≤ n
 	return min(cl, numClasses-1)
 }

@@ -3,8 +3,8 @@ package huffman
 // errState is version 3's memory of the prediction errors of a plane's last
 // two rows: the table choice looks at how wrong the prediction was around a
 // sample, which tracks local texture better than the context's mean error
-// alone. Slot x+1 holds sample x; slots 0 and w+1 stay zero, the neighbours
-// outside the row.
+// alone. Slot x+2 holds sample x; slots 0, 1 and w+2 stay zero, the
+// neighbours outside the row.
 type errState struct {
 	te     []int32 // |prediction − sample|
 	cr, pr int     // slot offsets of the current and the previous row
@@ -12,7 +12,7 @@ type errState struct {
 }
 
 func (s *errState) reset(w int) {
-	s.stride = w + 2
+	s.stride = w + 3
 	s.te = resize(s.te, 2*s.stride)
 	clear(s.te)
 }
@@ -28,21 +28,28 @@ func (s *errState) row(y int) {
 // the left.
 func (s *errState) near(x int) int32 {
 	te := s.te
-	n, w := s.pr+x+1, s.cr+x
-	return max(te[w], te[n], te[n-1], te[n+1], 3*te[max(w-1, s.cr)]>>2)
+	c, n := s.cr+x, s.pr+x+2
+	return max32(max32(te[c+1], 3*te[c]>>2), max32(max32(te[n-1], te[n]), te[n+1]))
+}
+
+// max32 is the larger of two values in [0, 2³⁰) without a branch: which
+// neighbour erred most is as unpredictable as the errors.
+func max32(a, b int32) int32 {
+	d := a - b
+	return a - d&(d>>31)
 }
 
 // set records sample x's error e.
-func (s *errState) set(x int, e int32) { s.te[s.cr+x+1] = abs32(e) }
+func (s *errState) set(x int, e int32) { s.te[s.cr+x+2] = abs32(e) }
 
 // flat records samples x..x+n−1 as predicted without error: a run.
-func (s *errState) flat(x, n int) { clear(s.te[s.cr+x+1 : s.cr+x+1+n]) }
+func (s *errState) flat(x, n int) { clear(s.te[s.cr+x+2 : s.cr+x+2+n]) }
 
+// abs32 is |v| without a branch: the sign of a prediction error is a coin
+// toss, which a branch predictor gets wrong half the time.
 func abs32(v int32) int32 {
-	if v < 0 {
-		return -v
-	}
-	return v
+	m := v >> 31
+	return (v ^ m) - m
 }
 
 // Predictors of a version 3 colour plane.
