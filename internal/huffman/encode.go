@@ -106,9 +106,7 @@ func (s *sink) cost() int64 {
 	for t := range s.hist {
 		h := s.hist[t]
 		s.b.build(&s.tabs[t], h)
-		var tw bitWriter
-		writeTable(&tw, &s.tabs[t], h)
-		bitsN += int64(len(tw.buf))*8 + int64(tw.n)
+		bitsN += tableBits(&s.tabs[t], h)
 		for sym, c := range h {
 			if c == 0 {
 				continue

@@ -10,9 +10,7 @@ package huffman
 // and codes of the counted symbols (extra bits do not depend on the table).
 func (b *builder) tableCost(t *encTable, h []uint64) int64 {
 	b.build(t, h)
-	var w bitWriter
-	writeTable(&w, t, h)
-	n := int64(len(w.buf))*8 + int64(w.n)
+	n := tableBits(t, h)
 	for s, c := range h {
 		n += int64(c) * int64(t.len[s])
 	}
