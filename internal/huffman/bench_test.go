@@ -2,6 +2,7 @@ package huffman
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -60,9 +61,15 @@ func sharedBenchImage(b *testing.B, bits int) *medimg.Image {
 }
 
 func benchEncode(b *testing.B, bits int, zeroOrder bool) {
-	im := benchImage(b, bits)
+	benchEncodeVersion(b, benchImage(b, bits), zeroOrder, 0)
+}
+
+// benchEncodeVersion measures encoding im as format version ver (0: the
+// current one).
+func benchEncodeVersion(b *testing.B, im *medimg.Image, zeroOrder bool, ver byte) {
 	var buf bytes.Buffer
 	e := NewEncoder(&buf)
+	e.version = ver
 	b.SetBytes(int64(im.RawSize()))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -82,7 +89,10 @@ func benchEncode(b *testing.B, bits int, zeroOrder bool) {
 
 func benchDecode(b *testing.B, bits int, zeroOrder bool) {
 	im := benchImage(b, bits)
-	stream := encodeBytes(b, im, zeroOrder)
+	benchDecodeStream(b, im, encodeBytes(b, im, zeroOrder))
+}
+
+func benchDecodeStream(b *testing.B, im *medimg.Image, stream []byte) {
 	r := bytes.NewReader(stream)
 	d := NewDecoder(r, Limits{})
 	b.SetBytes(int64(im.RawSize()))
@@ -96,10 +106,39 @@ func benchDecode(b *testing.B, bits int, zeroOrder bool) {
 	}
 }
 
-func BenchmarkEncode8(b *testing.B)           { benchEncode(b, 8, false) }
-func BenchmarkDecode8(b *testing.B)           { benchDecode(b, 8, false) }
-func BenchmarkEncode16(b *testing.B)          { benchEncode(b, 16, false) }
-func BenchmarkDecode16(b *testing.B)          { benchDecode(b, 16, false) }
+func BenchmarkEncode8(b *testing.B)  { benchEncode(b, 8, false) }
+func BenchmarkDecode8(b *testing.B)  { benchDecode(b, 8, false) }
+func BenchmarkEncode16(b *testing.B) { benchEncode(b, 16, false) }
+func BenchmarkDecode16(b *testing.B) { benchDecode(b, 16, false) }
+
+// The version 2 figures are the bar version 3 is held to: both run in the
+// same process, on the same images.
+func BenchmarkEncode16V2(b *testing.B) { benchEncodeVersion(b, benchImage(b, 16), false, version2) }
+func BenchmarkDecode16V2(b *testing.B) {
+	im := benchImage(b, 16)
+	benchDecodeStream(b, im, encodeVersion(b, im, version2))
+}
+
+// BenchmarkMedical encodes and decodes whole shared images, the 12-bit MR
+// (four stripes) and the 16-bit radiograph (twelve), in both versions.
+func BenchmarkMedical(b *testing.B) {
+	for _, name := range []string{"MR2_UNCR.dcm", "RG3_J2KR_decoded16.png"} {
+		p, ok := testenv.Lookup(b, filepath.Join("medical", name))
+		if !ok {
+			b.Logf("%s absent from the shared data: not measured", name)
+			continue
+		}
+		im, _, err := medimg.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ver := range []byte{version2, version3} {
+			b.Run(fmt.Sprintf("%s/v%d/encode", name, ver), func(b *testing.B) { benchEncodeVersion(b, im, false, ver) })
+			b.Run(fmt.Sprintf("%s/v%d/decode", name, ver), func(b *testing.B) { benchDecodeStream(b, im, encodeVersion(b, im, ver)) })
+		}
+	}
+}
+
 func BenchmarkEncodeZeroOrder8(b *testing.B)  { benchEncode(b, 8, true) }
 func BenchmarkDecodeZeroOrder8(b *testing.B)  { benchDecode(b, 8, true) }
 func BenchmarkEncodeZeroOrder16(b *testing.B) { benchEncode(b, 16, true) }

@@ -102,7 +102,7 @@ func TestLimits(t *testing.T) {
 // rawHeader builds a stream header by hand for the malformed-header cases;
 // rest replaces the payload size.
 func rawHeader(kind byte, w, h, frames int, rest ...byte) []byte {
-	hd := header{version: version2, kind: kind, geom: medimg.Image{Width: w, Height: h, Frames: frames, Channels: 1,
+	hd := header{version: version3, kind: kind, geom: medimg.Image{Width: w, Height: h, Frames: frames, Channels: 1,
 		BitsAllocated: 8, BitsStored: 8, Photometric: medimg.Monochrome2}}
 	b := appendHeader(nil, &hd)
 	return append(b[:len(b)-1], rest...) // drop the zero payload size
@@ -121,8 +121,9 @@ func TestMalformedStreams(t *testing.T) {
 	}{
 		{"empty", nil, "truncated in magic"},
 		{"bad magic", []byte("PNG\x00\x01\x01"), "magic"},
-		{"future version", append([]byte("EHUF"), 3, 1), "format version 3"},
+		{"future version", append([]byte("EHUF"), 4, 1), "format version 4"},
 		{"zero-order in version 2", append([]byte("EHUF"), 2, 2), "stream kind 2 in format version 2"},
+		{"zero-order in version 3", append([]byte("EHUF"), 3, 2), "stream kind 2 in format version 3"},
 		{"unknown kind", append([]byte("EHUF"), 1, 9), "stream kind 9"},
 		{"0x0 image", rawHeader(kindPredictive, 0, 0, 1, 0), "empty image"},
 		{"no frames", rawHeader(kindPredictive, 2, 2, 0, 0), "frame count 0"},

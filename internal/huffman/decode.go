@@ -16,7 +16,7 @@ type Decoder struct {
 	lim     Limits
 	payload bytes.Buffer
 	planeDecoder
-	// stripes are the per-goroutine decoders of version 2 streams.
+	// stripes are the per-goroutine decoders of version 2 and 3 streams.
 	stripes []*planeDecoder
 	// zeroOnly refuses predictive streams, for DecodeZeroOrder.
 	zeroOnly bool
@@ -32,6 +32,10 @@ type planeDecoder struct {
 	m        model
 	plane    []int32
 	regAlpha uint32
+	es       errState
+	// classTab is each residual class's table in version 3.
+	classTab [numClasses]uint8
+	cp       colourPred
 }
 
 // NewDecoder returns a Decoder reading from r within lim.
@@ -86,7 +90,7 @@ func (d *Decoder) decode(h *header) (*medimg.Image, error) {
 	if d.zeroOnly && h.kind != kindZeroOrder {
 		return nil, &CorruptInputError{Offset: 5, Reason: fmt.Sprintf("stream kind %d, want zero-order %d", h.kind, kindZeroOrder)}
 	}
-	if h.version == version2 {
+	if h.version == version2 || h.version == version3 {
 		return d.decodeStriped(h)
 	}
 	im := h.geom

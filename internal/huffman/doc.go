@@ -4,9 +4,9 @@
 // themselves (scheme paper, the design of the publication the product
 // reproduces).
 //
-// Encoder writes predictive streams in format version 2 and zero-order
-// streams in version 1; Decoder reads both versions of both kinds, so
-// envelopes sealed by older firmware still open.
+// Encoder writes predictive streams in format version 3 and zero-order
+// streams in version 1; Decoder reads predictive versions 1 to 3 and
+// zero-order version 1, so envelopes sealed by older firmware still open.
 //
 // # Stream
 //
@@ -15,7 +15,7 @@
 // other. Integers in the header are unsigned LEB128 varints (uvarint).
 //
 //	"EHUF"                  magic
-//	1 or 2                  format version
+//	1, 2 or 3               format version (2 and 3: predictive only)
 //	kind                    1 predictive, 2 zero-order
 //	uvarint width, height, frames
 //	channels                1, or 3 for interleaved RGB
@@ -42,6 +42,47 @@
 // 0). U = 0 is an empty table; U = 1 gives its symbol a zero-bit code, so a
 // flat plane costs nothing but its table. A decoder refuses codes that are
 // over-subscribed or incomplete (Kraft sum ≠ 1).
+//
+// # Predictive payload, version 3
+//
+// Version 3 has version 2's payload layout (mapping, stripe lengths,
+// stripes, all as below) with this bit string for a stripe:
+//
+//	RGB only: 4 bits        colour transform t (2 bits, 0 to 2), then one bit
+//	                        each for the R−G and third planes: 1 means
+//	                        predicted from the colour map
+//	3 code tables           run lengths (121 symbols), run interruption with
+//	                        left ≠ above, with left = above (68 symbols each)
+//	33 bits                 for residual classes 1 to 33 in turn, 1 when the
+//	                        class opens a new table group, 0 when it shares
+//	                        the group of the class before (class 0 opens
+//	                        group 0)
+//	one code table          per group, in group order (68 symbols each); a
+//	                        class's residuals use its group's table
+//	the planes              gray; or for RGB G, R−G, then B−G (t = 0), B−R
+//	                        (t = 1) or B − ⌊(R+G)/2⌋ (t = 2)
+//
+// Each plane is coded as in version 1 (spread, samples, run mode, contexts,
+// bias correction, residual reduction and tokens) with two changes.
+//
+// The class: every sample leaves an error e, prediction minus sample: 0 for
+// a sample of a run, b − x for a run interruption x (b the above neighbour,
+// a on the first row; this is also its prediction where left = above), and
+// the final prediction (after bias correction and clamping) minus x for a
+// regular-mode sample. A regular-mode sample's class comes from the
+// expectation E = (A + N·me) / N, with A/N the context's mean |residual|
+// and me the largest of the |e| of its neighbours left, above, above-left
+// and above-right and ⌊3|e|/4⌋ of the sample two to the left; outside the
+// plane and at a plane's start e = 0. E maps to a class as in version 1 (0
+// for E ≤ 1, else 2k−1 or 2k, at most 33).
+//
+// The colour map: a plane flagged for it is predicted, in regular mode, not
+// by the median edge detector and bias correction but as map[g], clamped to
+// the plane's range, g being the pixel's G sample (coded value, already
+// decoded in the first plane). map starts all zero at the plane's start and
+// map[g] takes each regular-mode sample's value once it is coded; runs and
+// interruptions do not change it. The context, its sign, its update and
+// the class work as for any regular-mode sample.
 //
 // # Predictive payload, version 2
 //
@@ -110,8 +151,8 @@
 //
 // The decoder checks the declared geometry against Limits (default
 // medimg.MaxSamples samples), the declared payload size against what that
-// geometry can need, and in version 2 the mapping and every stripe length
-// against the payload, before allocating, grows its payload buffer only as bytes
+// geometry can need, and in versions 2 and 3 the mapping and every stripe
+// length against the payload, before allocating, grows its payload buffer only as bytes
 // arrive, and reports damage as a *CorruptInputError carrying the byte
 // offset. The stream carries no checksum: integrity is the envelope's work.
 package huffman

@@ -7,7 +7,7 @@ import (
 	"edge/internal/medimg"
 )
 
-// Encoder writes images as predictive Huffman streams (format version 2,
+// Encoder writes images as predictive Huffman streams (format version 3,
 // see the package comment). Its buffers are kept between images, so a
 // long-lived Encoder allocates little in steady state. An Encoder is not safe
 // for concurrent use; it runs its own goroutines, at most GOMAXPROCS, one per
@@ -24,6 +24,9 @@ type Encoder struct {
 	// workers overrides GOMAXPROCS (tests use it to prove the bytes do not
 	// depend on it).
 	workers int
+	// version is the predictive format written; 0 means version 3. Version 2
+	// is kept writable so benchmarks and tests can compare the two.
+	version byte
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -44,6 +47,14 @@ type sink struct {
 	b        builder
 	w        bitWriter
 	syms     []uint32 // recorded symbols, see recordSym
+	// remap is the table a recorded symbol's table index is written with:
+	// the identity but for version 3's grouped classes.
+	remap [numTables]uint8
+	// Version 3's class groups: group[c] is class c's, ghist their histograms.
+	group   [numClasses]uint8
+	ngroups int
+	ghist   [numClasses][]uint64
+	merged  []uint64
 }
 
 // A recorded symbol is one uint32: table (6 bits), token (7 bits), extra-bit
@@ -88,6 +99,35 @@ func (s *sink) putValue(tab int, v uint32, offset uint32) {
 	s.w.write(ex, nb)
 }
 
+// cost is the number of bits the counted symbols take with codes built
+// for them, extra bits and tables included.
+func (s *sink) cost() int64 {
+	var bitsN int64
+	for t := range s.hist {
+		h := s.hist[t]
+		s.b.build(&s.tabs[t], h)
+		bitsN += tableBits(&s.tabs[t], h)
+		for sym, c := range h {
+			if c == 0 {
+				continue
+			}
+			bitsN += int64(c) * int64(s.tabs[t].len[sym])
+			tok := uint32(sym)
+			if t == tabRun {
+				if tok == 0 {
+					continue
+				}
+				tok--
+			}
+			if tok >= 16 {
+				_, nb := tokenBits(tok)
+				bitsN += int64(c) * int64(nb)
+			}
+		}
+	}
+	return bitsN
+}
+
 // putSpread sends a plane's value spread.
 func (s *sink) putSpread(v uint32) {
 	switch {
@@ -110,7 +150,7 @@ func (s *sink) replay() {
 			continue
 		}
 		tok, nb := e>>6&127, uint(e>>13&31)
-		t := &s.tabs[tab]
+		t := &s.tabs[s.remap[tab]]
 		s.w.write(t.code[tok], uint(t.len[tok]))
 		if nb > 0 {
 			ex := e >> 18
@@ -153,6 +193,11 @@ type planeCoder struct {
 	m     model
 	plane []int32
 	buf   []int32 // the stripe's samples, mapped
+	es    errState
+	// trial counts the symbols of a plane coded only to measure it.
+	trial sink
+	sub   []int32 // the rows the trials code
+	cp    colourPred
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

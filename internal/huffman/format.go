@@ -13,12 +13,15 @@ import (
 var magic = [4]byte{'E', 'H', 'U', 'F'}
 
 // Format versions: 1 codes the samples against the range bits stored allows,
-// one plane after another with one set of tables; 2 (what Encoder writes)
-// maps the samples to the range or the palette the data use and codes
-// independent stripes. Zero-order streams are still written as version 1.
+// one plane after another with one set of tables; 2 maps the samples to the
+// range or the palette the data use and codes independent stripes; 3 (what
+// Encoder writes) is version 2's layout with the weighted predictor and a
+// choice of colour transform. Zero-order streams are still written as
+// version 1.
 const (
 	version1 = 1
 	version2 = 2
+	version3 = 3
 )
 
 // Stream kinds.
@@ -187,12 +190,12 @@ func readHeader(br *byteReader, lim Limits) (*header, error) {
 	}
 	h := &header{version: m[4], kind: m[5]}
 	switch {
-	case h.version != version1 && h.version != version2:
-		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d or %d", m[4], version1, version2), nil)
+	case h.version < version1 || h.version > version3:
+		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d to %d", m[4], version1, version3), nil)
 	case h.kind != kindPredictive && h.kind != kindZeroOrder:
 		return nil, br.corrupt(fmt.Sprintf("stream kind %d", h.kind), nil)
-	case h.version == version2 && h.kind != kindPredictive:
-		return nil, br.corrupt(fmt.Sprintf("stream kind %d in format version 2", h.kind), nil)
+	case h.version != version1 && h.kind != kindPredictive:
+		return nil, br.corrupt(fmt.Sprintf("stream kind %d in format version %d", h.kind, h.version), nil)
 	}
 	g := &h.geom
 	for _, f := range []struct {
@@ -250,7 +253,7 @@ func readHeader(br *byteReader, lim Limits) (*header, error) {
 			ErrTooLarge, g.Width, g.Height, g.Frames, g.Channels, n, lim.maxSamples())
 	}
 	limit := maxPayload(g.Samples())
-	if h.version == version2 {
+	if h.version != version1 {
 		limit = maxPayload2(g)
 	}
 	nb, err := br.uvarint("payload size", uint64(limit))

@@ -52,16 +52,19 @@ func goldenImages() map[string]*medimg.Image {
 
 // TestGolden pins the bitstream: a stream written on one architecture must
 // decode on every other, so the encoder's output is fixed byte for byte.
-// Predictive streams are format version 2 (testdata/golden/v2); zero-order
+// Predictive streams are format version 3 (testdata/golden/v3); zero-order
 // streams are still version 1.
 func TestGolden(t *testing.T) {
 	for name, im := range goldenImages() {
 		for _, zo := range []bool{false, true} {
-			file := filepath.Join("testdata", "golden", "v2", name+".huf")
+			file := filepath.Join("testdata", "golden", "v3", name+".huf")
 			if zo {
 				file = filepath.Join("testdata", "golden", name+".zo.huf")
 			}
 			got := encodeBytes(t, im, zo)
+			if !zo && got[4] != version3 {
+				t.Fatalf("%s: encoder wrote format version %d, want 3", name, got[4])
+			}
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 					t.Fatal(err)
@@ -87,6 +90,42 @@ func TestGolden(t *testing.T) {
 	if *update {
 		writeFuzzSeeds(t)
 	}
+}
+
+// TestGoldenV2 decodes the version 2 streams that envelopes sealed before
+// version 3 hold, and checks that the encoder's version 2 mode, which the
+// benchmarks compare against, still writes them byte for byte.
+func TestGoldenV2(t *testing.T) {
+	for name, im := range goldenImages() {
+		file := filepath.Join("testdata", "golden", "v2", name+".huf")
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want[4] != version2 {
+			t.Fatalf("%s is format version %d, want 2", file, want[4])
+		}
+		if got := encodeVersion(t, im, version2); !bytes.Equal(got, want) {
+			t.Errorf("%s: version 2 encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
+		}
+		dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		equalImages(t, dec, im)
+	}
+}
+
+// encodeVersion encodes im as a predictive stream of format version ver.
+func encodeVersion(t testing.TB, im *medimg.Image, ver byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	e := NewEncoder(&buf)
+	e.version = ver
+	if err := e.Encode(im); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // TestGoldenV1 decodes the predictive streams format version 1 wrote, which
@@ -131,7 +170,8 @@ func writeFuzzSeeds(t *testing.T) {
 		}
 	}
 	for name, im := range goldenImages() {
-		write("FuzzDecode", "v2-"+name, encodeBytes(t, im, false))
+		write("FuzzDecode", "v2-"+name, encodeVersion(t, im, version2))
+		write("FuzzDecode", "v3-"+name, encodeBytes(t, im, false))
 		write("FuzzDecodeZeroOrder", name, encodeBytes(t, im, true))
 	}
 	for i, s := range []struct {

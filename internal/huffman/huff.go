@@ -2,6 +2,7 @@ package huffman
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
@@ -179,6 +180,28 @@ func writeTable(w *bitWriter, t *encTable, freq []uint64) {
 		w.expGolomb(zigzag(int32(d)))
 	}
 }
+
+// tableBits is the number of bits writeTable writes for t and freq.
+func tableBits(t *encTable, freq []uint64) int64 {
+	n := expGolombBits(uint32(t.used))
+	prevSym, prevLen := -1, 0
+	for s, l := range t.len {
+		if freq[s] == 0 {
+			continue
+		}
+		n += expGolombBits(uint32(s - prevSym - 1))
+		prevSym = s
+		if t.used == 1 {
+			break
+		}
+		n += expGolombBits(zigzag(int32(int(l) - prevLen)))
+		prevLen = int(l)
+	}
+	return n
+}
+
+// expGolombBits is the length of v's order-0 Exp-Golomb code.
+func expGolombBits(v uint32) int64 { return int64(2*bits.Len32(v+1) - 1) }
 
 // decTable is one canonical code ready for reading.
 type decTable struct {

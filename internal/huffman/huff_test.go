@@ -70,3 +70,26 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("run token %d outside the run alphabet of %d", tok+1, runAlphabet)
 	}
 }
+
+// TestTableBits checks that the size the encoder's trials and class grouping
+// reckon with is what writeTable writes, for empty, one-symbol, sparse and
+// dense histograms.
+func TestTableBits(t *testing.T) {
+	lcg := uint32(5)
+	var bl builder
+	var et encTable
+	for i := range 200 {
+		freq := make([]uint64, regAlphabet2)
+		used := i % 70
+		for j := 0; j < used; j++ {
+			lcg = lcg*1664525 + 1013904223
+			freq[lcg>>26] += uint64(lcg>>16&1023) + 1
+		}
+		bl.build(&et, freq)
+		var w bitWriter
+		writeTable(&w, &et, freq)
+		if got, want := tableBits(&et, freq), int64(len(w.buf))*8+int64(w.n); got != want {
+			t.Fatalf("histogram %d (%d used): tableBits %d, writeTable wrote %d bits", i, et.used, got, want)
+		}
+	}
+}

@@ -285,3 +285,31 @@ func (m *model) wrap(v int32) int32 {
 	}
 	return v
 }
+
+// class3 is version 3's class of a regular-mode sample in context q: from
+// the expectation E = A/N + me, the context's mean |residual| plus me, the
+// largest |error| among the sample's four causal neighbours (which tracks
+// local texture better than a context shared across the plane, or than the
+// last residual class uses), in the same half octaves as class.
+func (m *model) class3(q int, me int32) int {
+	// A < 2²⁴, N ≤ 64 and me < 2¹⁷ (it is a difference of two samples of the
+	// plane): no sum reaches 2³¹.
+	cx := m.ctx[q]
+	return halfOctave(cx.a+cx.n*me, cx.n)
+}
+
+// halfOctave is the class of the expectation a/n > 0: 0 up to 1, then
+// 2k−1 for 2^(k−1) < a/n ≤ 1.5·2^(k−1) and 2k up to 2^k, at most 33.
+func halfOctave(a, n int32) int {
+	// Branch-free: the class follows the data, which no predictor can guess.
+	// t = n·2^k is the least such multiple not below a (k ≥ 0).
+	k := bits.Len32(uint32(a)) - bits.Len32(uint32(n))
+	k &^= k >> (bits.UintSize - 1)
+	t := n << uint(k)
+	lt := int((t - a) >> 31) // −1 when t < a
+	k -= lt
+	t <<= uint(-lt)
+	cl := 2*k - 1 + int((3*t-4*a)>>31&1) // the upper half past 3/4 of t
+	cl &= int((n - a) >> 31)             // 0 when a ≤ n
+	return min(cl, numClasses-1)
+}

@@ -119,6 +119,12 @@ func TestRoundTrip(t *testing.T) {
 			}
 			equalImages(t, got, im)
 
+			v2 := encodeVersion(t, im, version2)
+			if got, err = NewDecoder(bytes.NewReader(v2), Limits{}).Decode(); err != nil {
+				t.Fatalf("decode %d bytes of version 2: %v", len(v2), err)
+			}
+			equalImages(t, got, im)
+
 			buf.Reset()
 			if err := enc.EncodeZeroOrder(im); err != nil {
 				t.Fatal(err)
@@ -149,26 +155,31 @@ func TestSameBytesOnAnyCoreCount(t *testing.T) {
 		return int32((x/3 + y/2 + c*40) % 256)
 	})
 	for name, im := range cases {
-		var want []byte
-		for _, workers := range []int{1, 2, 5} {
-			var buf bytes.Buffer
-			e := NewEncoder(&buf)
-			e.workers = workers
-			if err := e.Encode(im); err != nil {
-				t.Fatal(err)
+		for _, ver := range []byte{version2, version3} {
+			var want []byte
+			for _, workers := range []int{1, 2, 5} {
+				var buf bytes.Buffer
+				e := NewEncoder(&buf)
+				e.workers, e.version = workers, ver
+				if err := e.Encode(im); err != nil {
+					t.Fatal(err)
+				}
+				if buf.Bytes()[4] != ver {
+					t.Fatalf("%s: format version %d, want %d", name, buf.Bytes()[4], ver)
+				}
+				if want == nil {
+					want = buf.Bytes()
+				} else if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("%s, version %d: %d goroutines write %d bytes differing from one goroutine's %d", name, ver, workers, buf.Len(), len(want))
+				}
+				d := NewDecoder(bytes.NewReader(want), Limits{})
+				d.workers = workers
+				got, err := d.Decode()
+				if err != nil {
+					t.Fatalf("%s, version %d, %d goroutines: %v", name, ver, workers, err)
+				}
+				equalImages(t, got, im)
 			}
-			if want == nil {
-				want = buf.Bytes()
-			} else if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s: %d goroutines write %d bytes differing from one goroutine's %d", name, workers, buf.Len(), len(want))
-			}
-			d := NewDecoder(bytes.NewReader(want), Limits{})
-			d.workers = workers
-			got, err := d.Decode()
-			if err != nil {
-				t.Fatalf("%s, %d goroutines: %v", name, workers, err)
-			}
-			equalImages(t, got, im)
 		}
 	}
 }

@@ -157,7 +157,14 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 		sec = binary.AppendUvarint(sec, uint64(len(o)))
 	}
 	parts := append([][]byte{sec}, e.outs...)
-	return e.write(version2, kindPredictive, im, parts...)
+	return e.write(e.predictiveVersion(), kindPredictive, im, parts...)
+}
+
+func (e *Encoder) predictiveVersion() byte {
+	if e.version == 0 {
+		return version3
+	}
+	return e.version
 }
 
 // paletteTrial is the largest image, in samples, coded both with and
@@ -176,6 +183,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 	}
 	e.outs = e.outs[:len(ss)]
 	w, ch := im.Width, im.Channels
+	ver := e.predictiveVersion()
 	par.Run(len(ss), workers, func(wk, j int) {
 		pc, st := e.coders[wk], ss[j]
 		rows := st.y1 - st.y0
@@ -185,7 +193,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 		for i, v := range src {
 			pc.buf[i] = mp.fwd(v)
 		}
-		e.outs[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, e.outs[j][:0])
+		e.outs[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, ver, e.outs[j][:0])
 	})
 	n := len(mp.append(nil))
 	for _, o := range e.outs {
@@ -195,18 +203,32 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 }
 
 // codeStripe codes the mapped samples of one stripe, values in [0, top],
-// with its own tables, and appends the bytes to out.
-func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, out []byte) []byte {
+// with its own tables, in format version ver, and appends the bytes to out.
+func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte, out []byte) []byte {
 	s := &pc.s
 	s.startCounting(true, regAlphabet2)
-	pc.codeRows(pix, w, h, ch, 0, top)
-	for t := range s.tabs {
-		s.b.build(&s.tabs[t], s.hist[t])
+	var md rgbMode
+	if ver == version2 {
+		pc.codeRows(pix, w, h, ch, 0, top)
+	} else {
+		if ch == 3 {
+			md = pc.pickRGB(pix, w, h, 0, top)
+		}
+		pc.codeRows3(pix, w, h, ch, 0, top, md)
 	}
 	s.counting = false
 	s.w.reset()
-	for t := range s.tabs {
-		writeTable(&s.w, &s.tabs[t], s.hist[t])
+	if ver == version2 {
+		for t := range s.tabs {
+			s.b.build(&s.tabs[t], s.hist[t])
+			writeTable(&s.w, &s.tabs[t], s.hist[t])
+			s.remap[t] = uint8(t)
+		}
+	} else {
+		if ch == 3 {
+			s.w.write(md.bits(), rgbModeBits)
+		}
+		s.writeTables3()
 	}
 	s.replay()
 	s.w.flush()
@@ -288,7 +310,7 @@ func (c *cursor) readMapping(im *medimg.Image, mp *mapping) error {
 	return nil
 }
 
-// decodeStriped reads a version 2 payload, held whole in d.br.
+// decodeStriped reads a version 2 or 3 payload, held whole in d.br.
 func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 	im := h.geom
 	c := cursor{b: d.br.buf, base: d.base}
@@ -334,9 +356,27 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		rows := st.y1 - st.y0
 		start := ((st.frame*im.Height + st.y0) * w) * ch
 		dst := im.Pix[start : start+rows*w*ch]
-		err := pd.readTables()
-		if err == nil {
+		var err error
+		var md rgbMode
+		if h.version != version2 && ch == 3 {
+			var perr error
+			if md, perr = parseRGBMode(pd.br.read(rgbModeBits)); perr != nil {
+				err = pd.corrupt("%v", perr)
+			}
+		}
+		switch {
+		case err != nil:
+		case h.version == version2:
+			err = pd.readTables()
+		default:
+			err = pd.readTables3()
+		}
+		switch {
+		case err != nil:
+		case h.version == version2:
 			err = pd.decodeRows(dst, w, rows, ch, 0, mp.top)
+		default:
+			err = pd.decodeRows3(dst, w, rows, ch, 0, mp.top, md)
 		}
 		if err == nil {
 			err = pd.finish()

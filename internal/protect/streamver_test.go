@@ -1,4 +1,4 @@
 package protect
 
 // currentStreamVersion names the body vectors the current encoder writes.
-const currentStreamVersion = "2"
+const currentStreamVersion = "3"
