@@ -12,8 +12,14 @@
 //
 // In each pass the samples are taken in order of a complexity measured on
 // the other colour (twelve differences of nearby samples), smoothest first;
-// equally smooth samples keep a keyed Fisher–Yates order (SHA-256 in counter
-// mode, seeded by HKDF-SHA256 of the key). Each sample's prediction error
+// equally smooth samples keep the colour's raster order (plane, row, column,
+// channel) from a keyed first sample round to the one before it (SHA-256 in
+// counter mode, seeded by HKDF-SHA256 of the key). Marks of version 1 kept a
+// keyed Fisher–Yates order instead; Extract reads both. The raster order
+// puts a mark's changes in a flat area next to each other, where a
+// predictive coder spends fewer bits on them than on a shuffle's scattered
+// changes (up to 59 % fewer on the sample images), and it needs no serial
+// chain of swaps. Each sample's prediction error
 // e = x − p, turned by a direction s = ±1 (fixed, or chosen from p so that
 // samples near 0 move up and those near full scale move down), is expanded
 // to ẽ·2^k + b when it lies in the window [−tn, tp), carrying k bits b, and

@@ -20,7 +20,9 @@ const MaxPayload = 1<<16 - 1
 var ErrCapacity = errors.New("embed: payload does not fit")
 
 const (
-	version  = 1
+	// version is the mark version Embed writes; Extract reads versions 1
+	// and 2, which differ only in the keyed order (see geom.colour).
+	version  = 2
 	tagBytes = 8
 	// headerBits is the fixed header read from the first reserved samples:
 	// version, R, payload length, L1, two pass settings and a keyed check.
@@ -34,6 +36,7 @@ const (
 
 // header says where everything is.
 type header struct {
+	v      uint8
 	r      int // reserved samples: header, then flags
 	n      int // payload bytes
 	l1     int // stream bits in pass 1; pass 2 has the rest
@@ -47,7 +50,7 @@ func streamBits(n, r int) int { return 8*n + r + streamOverhead }
 // fields are the header's bits before the check, padded to whole bytes.
 func (h *header) fields(m int32) bitWriter {
 	var w bitWriter
-	w.uint(version, 4)
+	w.uint(uint64(h.v), 4)
 	w.uint(uint64(h.r), 30)
 	w.uint(uint64(h.n), 16)
 	w.uint(uint64(h.l1), 30)
@@ -76,9 +79,11 @@ func (h *header) write(w *bitWriter, k *keys, m int32) {
 
 func readHeader(r *bitReader, k *keys, g *geom) (header, error) {
 	var h header
-	if v := r.uint(4); v != version {
+	v := r.uint(4)
+	if v < 1 || v > version {
 		return h, errCorrupt
 	}
+	h.v = uint8(v)
 	h.r = int(r.uint(30))
 	h.n = int(r.uint(16))
 	h.l1 = int(r.uint(30))
@@ -215,6 +220,12 @@ func fromOffset(im *medimg.Image, u []int32) *medimg.Image {
 // gives back payload and im exactly. A payload that does not fit gives an
 // error wrapping ErrCapacity.
 func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
+	return embedVersion(im, payload, key, version)
+}
+
+// embedVersion is Embed making a mark of version v (tests make version 1
+// marks, which Extract must still read).
+func embedVersion(im *medimg.Image, payload, key []byte, v uint8) (*medimg.Image, error) {
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
@@ -228,6 +239,7 @@ func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
 	g := geomOf(im)
 	u := offset(im)
 	e := newEmbedder(&g, &k, u)
+	e.v = v
 	// The tag hashes the whole image; it is taken on another core while
 	// the first pass is ordered, which needs only the key and the samples.
 	tc := make(chan []byte, 1)
@@ -249,60 +261,13 @@ func Embed(im *medimg.Image, payload, key []byte) (*medimg.Image, error) {
 // payload and the original image. A wrong key, an unmarked image or one
 // altered after marking gives an error, never a wrong payload or image.
 func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg.Image, err error) {
-	x, err := NewExtractor(marked, key, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return x.Extract(marked)
-}
-
-// Extractor extracts marks made with one key from images of one geometry.
-// The first colour's keyed order depends on nothing else, so NewExtractor
-// starts making it on a goroutine of its own: a hub decodes the body
-// meanwhile, and on a large image that order is the longest serial step of
-// the extraction.
-type Extractor struct {
-	k       keys
-	key     []byte
-	restore []byte
-	shape   medimg.Image // the geometry, without samples
-	first   *keyedColour
-}
-
-// NewExtractor prepares to undo EmbedBest with key on an image of
-// geometry's width, height, frames and channels (its samples are not read):
-// restore is the mark's Restore record, nil for a self-contained mark.
-func NewExtractor(geometry *medimg.Image, key, restore []byte) (*Extractor, error) {
 	k, err := deriveKeys(key)
 	if err != nil {
-		return nil, err
-	}
-	if err := geometry.CheckGeometry(); err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
-	}
-	x := &Extractor{k: k, key: key, restore: restore, shape: *geometry}
-	x.shape.Pix = nil
-	if restore == nil {
-		g := geomOf(&x.shape)
-		x.first = g.shuffleColour(k.pos, 0)
-	}
-	return x, nil
-}
-
-// Extract returns the payload and the original of marked, which must have
-// the geometry the Extractor was made for.
-func (x *Extractor) Extract(marked *medimg.Image) (payload []byte, original *medimg.Image, err error) {
-	if x.restore != nil {
-		return ExtractSealed(marked, x.key, x.restore)
-	}
-	if s := &x.shape; marked.Width != s.Width || marked.Height != s.Height || marked.Frames != s.Frames || marked.Channels != s.Channels {
-		return nil, nil, fmt.Errorf("embed: a %d×%d×%d-frame×%d-channel image given to an extractor for %d×%d×%d×%d",
-			marked.Width, marked.Height, marked.Frames, marked.Channels, s.Width, s.Height, s.Frames, s.Channels)
+		return nil, nil, err
 	}
 	if err := marked.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("embed: %w", err)
 	}
-	k := x.k
 	g := geomOf(marked)
 	if maxReserved(g.n) < headerBits {
 		return nil, nil, fmt.Errorf("%w: %d samples cannot hold a header", errCorrupt, g.n)
@@ -329,17 +294,19 @@ func (x *Extractor) Extract(marked *medimg.Image) (payload []byte, original *med
 	flags := bitReader{b: fw.b, n: fw.n}
 
 	// Undo pass 2 (its contexts are pass 1's output, as when it was made),
-	// then pass 1 (its contexts are the now restored colour 1).
+	// then pass 1 (its contexts are the now restored colour 1). Colour 0's
+	// keyed order is made meanwhile.
 	var s1, s2 bitWriter
 	var sc orderScratch
 	l := streamBits(h.n, h.r)
+	keyed0 := g.shuffleColour(k.pos, 0, h.v)
 	if l > h.l1 {
-		if err := g.extractKeyed(u, res, list, g.shuffleColour(k.pos, 1), &sc, h.p2, l-h.l1, &flags, &s2); err != nil {
+		if err := g.extractKeyed(u, res, list, g.shuffleColour(k.pos, 1, h.v), &sc, h.p2, l-h.l1, &flags, &s2); err != nil {
 			return nil, nil, err
 		}
 	}
 	if h.l1 > 0 {
-		if err := g.extractKeyed(u, res, list, x.first, &sc, h.p1, h.l1, &flags, &s1); err != nil {
+		if err := g.extractKeyed(u, res, list, keyed0, &sc, h.p1, h.l1, &flags, &s1); err != nil {
 			return nil, nil, err
 		}
 	}

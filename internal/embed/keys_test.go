@@ -74,8 +74,9 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 		var seed [32]byte
 		seed[3] = 1
 		list, res := reserved(seed, g.n, 500)
-		for parity := range 2 {
-			kc := g.shuffleColour(seed, parity)
+		for pv := range 2 * version {
+			parity, v := pv%2, uint8(1+pv/2)
+			kc := g.shuffleColour(seed, parity, v)
 			keyed := kc.order()
 			if kc.n != len(keyed) {
 				t.Fatalf("%d×%d×%d, colour %d: size %d from the geometry, %d in the order", g.w, g.h, g.c, parity, kc.n, len(keyed))
@@ -96,13 +97,13 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 			check("as ordered", u)
 			// Extraction changes the colour's own samples between one
 			// prefix and the next: the predictions must not move.
-			v := slices.Clone(u)
+			w := slices.Clone(u)
 			for _, i := range keyed {
 				if !res.has(i) {
-					v[i] = g.m - v[i]
+					w[i] = g.m - w[i]
 				}
 			}
-			check("after its samples changed", v)
+			check("after its samples changed", w)
 		}
 	}
 }

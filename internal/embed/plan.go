@@ -9,6 +9,7 @@ import (
 // embedder plans and makes one mark. It works on u, the image in the offset
 // domain, and changes it only when a plan is final.
 type embedder struct {
+	v     uint8 // the mark version made
 	g     *geom
 	k     *keys
 	u     []int32
@@ -34,7 +35,7 @@ type embedder struct {
 const lazyColour = 1 << 18
 
 func newEmbedder(g *geom, k *keys, u []int32) *embedder {
-	return &embedder{g: g, k: k, u: u, lazyMin: lazyColour, lazyFirst: lazyFirst}
+	return &embedder{v: version, g: g, k: k, u: u, lazyMin: lazyColour, lazyFirst: lazyFirst}
 }
 
 // lazy reports whether a colour of keyed's size is ordered lazily.
@@ -44,7 +45,7 @@ func (e *embedder) lazy(kc *keyedColour) bool {
 
 func (e *embedder) colour(c int) *keyedColour {
 	if e.keyed[c] == nil {
-		e.keyed[c] = e.g.shuffleColour(e.k.pos, c)
+		e.keyed[c] = e.g.shuffleColour(e.k.pos, c, e.v)
 	}
 	return e.keyed[c]
 }
@@ -99,7 +100,7 @@ func (e *embedder) run(payload []byte, tag func() []byte) error {
 			r = need + need/8 + 16
 			continue
 		}
-		h := header{r: r, n: len(payload), l1: c.l1, p1: c.p1, p2: c.p2}
+		h := header{v: e.v, r: r, n: len(payload), l1: c.l1, p1: c.p1, p2: c.p2}
 		var side bitWriter
 		h.write(&side, e.k, g.m)
 		for _, f := range []*bitWriter{&f2, &f1} {

@@ -2,6 +2,7 @@ package embed
 
 import (
 	"runtime"
+	"slices"
 
 	"edge/internal/medimg"
 	"edge/internal/par"
@@ -97,8 +98,11 @@ func (g *geom) context(u []int32, res bitset, i uint32) (p int32, cx uint32, ok 
 }
 
 // colour returns the samples of one checkerboard colour (x+y even for 0, odd
-// for 1) of every plane in a keyed order, independent of the pixel values.
-func (g *geom) colour(pos [32]byte, parity int) []uint32 {
+// for 1) of every plane in the keyed order of mark version v, independent of
+// the pixel values: in version 1 a keyed Fisher–Yates shuffle, in version 2
+// the colour's raster order (plane, row, column, channel) from a keyed first
+// sample, round to the one before it.
+func (g *geom) colour(pos [32]byte, parity int, v uint8) []uint32 {
 	s := make([]uint32, 0, g.n/2+1)
 	planes := g.n / (g.w * g.h * g.c)
 	i := uint32(0)
@@ -114,18 +118,33 @@ func (g *geom) colour(pos [32]byte, parity int) []uint32 {
 			}
 		}
 	}
-	label := "order 0"
-	if parity == 1 {
-		label = "order 1"
+	if v == 1 {
+		label := "order 0"
+		if parity == 1 {
+			label = "order 1"
+		}
+		newPRNG(pos, label).shuffle(s)
+		return s
 	}
-	newPRNG(pos, label).shuffle(s)
+	if len(s) < 2 {
+		return s
+	}
+	label := "start 0"
+	if parity == 1 {
+		label = "start 1"
+	}
+	// Rotating by three reversals needs no second colour-sized buffer.
+	first := int(newPRNG(pos, label).below(uint64(len(s))))
+	slices.Reverse(s[:first])
+	slices.Reverse(s[first:])
+	slices.Reverse(s)
 	return s
 }
 
-// keyedColour is a colour's keyed order, shuffled on a goroutine of its
-// own: Fisher–Yates is one long chain of swaps into a colour-sized array,
-// while the contexts, which do not depend on the order, can meanwhile use
-// the other cores.
+// keyedColour is a colour's keyed order, made on a goroutine of its own: a
+// version 1 order is one long chain of swaps into a colour-sized array, and
+// the contexts, which do not depend on the order, can meanwhile use the
+// other cores.
 type keyedColour struct {
 	parity int
 	n      int // the colour's samples
@@ -133,11 +152,12 @@ type keyedColour struct {
 	s      []uint32
 }
 
-// shuffleColour starts making colour parity's keyed order (see colour).
-func (g *geom) shuffleColour(pos [32]byte, parity int) *keyedColour {
+// shuffleColour starts making colour parity's keyed order for mark version v
+// (see colour).
+func (g *geom) shuffleColour(pos [32]byte, parity int, v uint8) *keyedColour {
 	k := &keyedColour{parity: parity, n: g.colourSize(parity), done: make(chan struct{})}
 	go func() {
-		k.s = g.colour(pos, parity)
+		k.s = g.colour(pos, parity, v)
 		close(k.done)
 	}()
 	return k

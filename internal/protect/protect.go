@@ -455,16 +455,6 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if len(c.Restore) > 0 {
 		restore = c.Restore
 	}
-	// The extractor starts on what depends only on the key and the
-	// geometry while the body is deciphered and decoded.
-	ek, _, err := subkeys(c.KBio)
-	if err != nil {
-		return nil, err
-	}
-	x, err := embed.NewExtractor(want, ek, restore)
-	if err != nil {
-		return nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
-	}
 	marked, err := decipher(&o.dec, h.Scheme, c.Body, c.KBio, want)
 	if err != nil {
 		return nil, err
@@ -476,9 +466,9 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	payload, orig, err := x.Extract(marked)
+	payload, orig, err := Unmark(marked, c.KBio, restore)
 	if err != nil {
-		return nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
+		return nil, err
 	}
 	r := &Recovered{
 		Header: h, Image: orig, Marked: marked,
