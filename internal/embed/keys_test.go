@@ -162,3 +162,40 @@ func TestLazyPassesMarkTheSame(t *testing.T) {
 		}
 	}
 }
+
+// contexts computes the rings of interior samples from shared diagonal
+// differences: every sample's prediction and complexity must be what
+// context gives it from its own neighbours, reserved samples read with the
+// low bit cleared, for every shape and both colours.
+func TestContextsAgreeWithContext(t *testing.T) {
+	for _, im := range []*medimg.Image{
+		synth(97, 61, 1, 1, 16, 12, false, 3),
+		synth(40, 33, 2, 3, 8, 8, false, 9),
+		synth(5, 5, 1, 1, 8, 8, false, 40),
+		synth(6, 130, 3, 1, 16, 16, true, 700),
+	} {
+		g := geomOf(im)
+		u := offset(im)
+		var seed [32]byte
+		seed[5] = 2
+		list, res := reserved(seed, g.n, min(300, g.n/2))
+		for parity := range 2 {
+			var sc orderScratch
+			g.contexts(u, list, parity, &sc, nil, false)
+			perPlane := sc.rows[g.h]
+			for i := range uint32(g.n) {
+				j := g.rank(i, parity, sc.rows, perPlane)
+				if j < 0 {
+					continue
+				}
+				p, cx, _ := g.context(u, res, i)
+				cx = min(cx, maxBucket-1)
+				if got := sc.cp[j]; got != cx<<16|uint32(p) {
+					x, y := g.xy(i)
+					t.Fatalf("%d×%d×%d, colour %d, sample (%d, %d) %d: contexts gave complexity %d prediction %d, context %d %d",
+						g.w, g.h, g.c, parity, x, y, i, got>>16, got&0xffff, cx, p)
+				}
+			}
+		}
+	}
+}

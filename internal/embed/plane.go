@@ -241,6 +241,67 @@ type orderScratch struct {
 type orderWorker struct {
 	count []int
 	hist  errHist
+	diag  diagRows
+}
+
+// diagRows holds, for the last four rows r a goroutine of contexts met, the
+// differences along the diagonals that start in row r at a sample of the
+// colour that is not being ordered (see diagRow): the ring of a sample is
+// eight of them, so each difference is taken once instead of by each of
+// the samples whose ring holds it.
+type diagRows [4]diagRow
+
+// diagRow is row r's diagonal differences, by index x·channels + channel
+// of the starting sample (x, r): dl down to the left, to (x−1, r+1); dr
+// down to the right, to (x+1, r+1); e their sum.
+type diagRow struct {
+	r         int
+	dl, dr, e []uint32
+}
+
+// row returns row r's differences for contexts of colour parity in the
+// plane at base (rows of w samples of c channels), computing them unless
+// they are at hand. r+1 must be a row of the plane.
+func (d *diagRows) row(u []int32, base, r, w, c, parity int) *diagRow {
+	dr := &d[r&3]
+	if dr.r == r && len(dr.e) == w*c {
+		return dr
+	}
+	dr.r = r
+	dr.dl, dr.dr, dr.e = resize(dr.dl, w*c), resize(dr.dr, w*c), resize(dr.e, w*c)
+	top := u[base+r*w*c : base+(r+1)*w*c]
+	bot := u[base+(r+1)*w*c : base+(r+2)*w*c]
+	for x := (1 - parity - r) & 1; x < w; x += 2 {
+		for ch := range c {
+			j := x*c + ch
+			var l, g uint32
+			if x >= 1 {
+				l = absDiff(top[j], bot[j-c])
+			}
+			if x+1 < w {
+				g = absDiff(top[j], bot[j+c])
+			}
+			dr.dl[j], dr.dr[j], dr.e[j] = l, g, l+g
+		}
+	}
+	return dr
+}
+
+func absDiff(a, b int32) uint32 {
+	d := a - b
+	return uint32(max(d, -d))
+}
+
+// ringSum is interior's complexity of sample (x, y), channel ch, from the
+// diagonal differences of rows y−2 to y+1: the ring's twelve pairs are, by
+// the rows they join, two differences starting in row y−2, four in y−1,
+// four in y and two in y+1.
+func ringSum(r0, r1, r2, r3 *diagRow, x, ch, c int) uint32 {
+	j := x*c + ch
+	return r0.dr[j-c] + r0.dl[j+c] +
+		r1.e[j] + r1.dl[j+2*c] + r1.dr[j-2*c] +
+		r2.e[j-c] + r2.e[j+c] +
+		r3.e[j]
 }
 
 // rowStarts gives, for each row, the number of samples of the colour in the
@@ -373,21 +434,34 @@ func (g *geom) contexts(u []int32, list []uint32, parity int, sc *orderScratch, 
 			wk.hist.reset(g.m)
 		}
 	}
-	off := ringOffsets(g.c, g.w*g.c)
 	c, r := g.c, g.w*g.c
 	bands := (g.h + bandRows - 1) / bandRows
 	par.Run(planes*bands, workers, func(w, job int) {
 		wk := &sc.work[w]
 		f, y0 := job/bands, job%bands*bandRows
+		for j := range wk.diag {
+			wk.diag[j].r = -1
+		}
+		base := f * g.h * r
 		for y := y0; y < min(y0+bandRows, g.h); y++ {
 			rank := f*perPlane + sc.rows[y]
+			inner := y >= 2 && y < g.h-2
+			var d0, d1, d2, d3 *diagRow
+			if inner {
+				d0 = wk.diag.row(u, base, y-2, g.w, c, parity)
+				d1 = wk.diag.row(u, base, y-1, g.w, c, parity)
+				d2 = wk.diag.row(u, base, y, g.w, c, parity)
+				d3 = wk.diag.row(u, base, y+1, g.w, c, parity)
+			}
 			for x := (parity - y) & 1; x < g.w; x += 2 {
 				i := ((f*g.h+y)*g.w + x) * c
 				for ch := range c {
 					var p int32
 					var cx uint32
-					if x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
-						p, cx = interior(u, i+ch, &off, c, r)
+					if inner && x >= 2 && x < g.w-2 {
+						q := i + ch
+						p = (u[q-r] + u[q+r] + u[q-c] + u[q+c] + 2) / 4
+						cx = ringSum(d0, d1, d2, d3, x, ch, c)
 					} else {
 						p, cx, _ = g.context(u, nil, uint32(i+ch))
 					}
