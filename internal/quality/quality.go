@@ -61,10 +61,13 @@ const (
 	window = 11
 	half   = window / 2
 	sigma  = 1.5
-	// tile is the side of the blocks of window centres SSIM evaluates
-	// together; a block none of whose windows holds a changed sample is
-	// exactly 1 and is skipped.
-	tile = 8
+	// tile is the side of the tiles of window centres SSIM evaluates
+	// together; a tile none of whose windows holds a changed sample is
+	// exactly 1 and is skipped. Up to maxRun changed tiles one above the
+	// other are one block: a block filters the rows of its window's reach
+	// above and below once, so a tall block repeats less of that work.
+	tile   = 8
+	maxRun = 8
 )
 
 // SSIM is the mean structural similarity of a and b (see the package
@@ -122,15 +125,21 @@ func SSIM(a, b *medimg.Image) float64 {
 		jobs = jobs[:0]
 		for c := range ch {
 			d := dirty[c*tw*th:]
-			for ty := range th {
-				for tx := range tw {
-					x0, y0 := tx*tile, ty*tile
-					x1, y1 := min(x0+tile, w), min(y0+tile, h)
+			for tx := range tw {
+				x0, x1 := tx*tile, min(tx*tile+tile, w)
+				for ty := 0; ty < th; {
+					y0 := ty * tile
 					if !d[ty*tw+tx] {
-						unchanged += (x1 - x0) * (y1 - y0)
+						unchanged += (x1 - x0) * (min(y0+tile, h) - y0)
+						ty++
 						continue
 					}
-					jobs = append(jobs, blockJob{c: c, x0: x0, y0: y0, x1: x1, y1: y1})
+					run := 1
+					for run < maxRun && ty+run < th && d[(ty+run)*tw+tx] {
+						run++
+					}
+					ty += run
+					jobs = append(jobs, blockJob{c: c, x0: x0, y0: y0, x1: x1, y1: min(ty*tile, h)})
 				}
 			}
 		}
@@ -186,9 +195,9 @@ func (s *ssimState) init(a *medimg.Image) {
 // scratch gives s its own block buffers.
 func (s *ssimState) scratch() {
 	for j := range s.tmp {
-		s.tmp[j] = make([]float64, (tile+2*half)*tile)
+		s.tmp[j] = make([]float64, (maxRun*tile+2*half)*tile)
 	}
-	s.clean = make([]bool, (tile+2*half)*tile)
+	s.clean = make([]bool, (maxRun*tile+2*half)*tile)
 	s.seen = make([]int, tile+2*half+1)
 }
 
@@ -208,8 +217,8 @@ func edgeWeights(k *[window]float64, n int) []float64 {
 	return out
 }
 
-// block sums SSIM over the window centres [x0, x1) × [y0, y1) of the plane
-// at base, channel c: rows are filtered first, then columns, with taps
+// block sums SSIM over the window centres [x0, x1) × [y0, y1) (at most a
+// tile wide and maxRun tiles high) of the plane at base, channel c: rows are filtered first, then columns, with taps
 // outside the image skipped, in the order a whole-image separable filter
 // takes them, so each centre's value is the one that filter gives.
 //
