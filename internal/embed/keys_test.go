@@ -60,6 +60,15 @@ func TestWordsMatchUint64(t *testing.T) {
 	}
 }
 
+// reservedLayout is im's geometry and offset samples, a seed with byte k
+// set, and r reserved samples under that seed.
+func reservedLayout(im *medimg.Image, k, r int) (g geom, u []int32, seed [32]byte, list []uint32, res bitset) {
+	g, u = geomOf(im), offset(im)
+	seed[k] = byte(k)
+	list, res = reserved(seed, g.n, r)
+	return g, u, seed, list, res
+}
+
 // The extractor reads a prefix of each pass's order; it must be the start
 // of the order the embedder sorted, for every length, with reserved samples
 // and several planes.
@@ -69,11 +78,7 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 		synth(40, 33, 2, 3, 8, 8, false, 9),
 		synth(300, 200, 1, 1, 8, 8, false, 0),
 	} {
-		g := geomOf(im)
-		u := offset(im)
-		var seed [32]byte
-		seed[3] = 1
-		list, res := reserved(seed, g.n, 500)
+		g, u, seed, list, res := reservedLayout(im, 3, 500)
 		for pv := range 2 * version {
 			parity, v := pv%2, uint8(1+pv/2)
 			kc := g.shuffleColour(seed, parity, v)
@@ -174,11 +179,7 @@ func TestContextsAgreeWithContext(t *testing.T) {
 		synth(5, 5, 1, 1, 8, 8, false, 40),
 		synth(6, 130, 3, 1, 16, 16, true, 700),
 	} {
-		g := geomOf(im)
-		u := offset(im)
-		var seed [32]byte
-		seed[5] = 2
-		list, res := reserved(seed, g.n, min(300, g.n/2))
+		g, u, _, list, res := reservedLayout(im, 5, min(300, im.Samples()/2))
 		for parity := range 2 {
 			var sc orderScratch
 			g.contexts(u, list, parity, &sc, nil, false)
