@@ -27,7 +27,7 @@
 // histogram shifting). A pass stops at the sample that takes its last bit.
 // The embedder prices settings (k, direction, window, and the share of the
 // stream each pass carries) by the squared change they cause and keeps the
-// cheapest (on images of 2²⁰ samples or more it stops at the first share
+// cheapest (on images of 2¹⁸ samples or more it stops at the first share
 // that carries the stream); Capacity estimates the most an image can carry.
 //
 // Samples within reach of either end of the range are never changed. The
