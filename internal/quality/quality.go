@@ -22,7 +22,19 @@ func MSE(a, b *medimg.Image) float64 {
 	if !comparable(a, b) {
 		return math.NaN()
 	}
-	return float64(sumSquares(a.Pix, b.Pix)) / float64(len(a.Pix))
+	var sq uint64
+	w := a.Width * a.Channels
+	rows := len(a.Pix) / w
+	band := bandRows(w)
+	sums := make([]uint64, (rows+band-1)/band)
+	par.Run(len(sums), runtime.GOMAXPROCS(0), func(_, j int) {
+		lo, hi := j*band*w, min((j+1)*band, rows)*w
+		sums[j] = sumSquares(a.Pix[lo:hi], b.Pix[lo:hi])
+	})
+	for _, v := range sums {
+		sq += v
+	}
+	return float64(sq) / float64(len(a.Pix))
 }
 
 func sumSquares(a, b []int32) uint64 {
@@ -34,6 +46,11 @@ func sumSquares(a, b []int32) uint64 {
 	}
 	return s
 }
+
+// bandRows is how many rows of w samples one goroutine's share of a scan
+// takes: about 64 Ki samples, enough to outweigh handing it out. The sums
+// are integers, so how the rows are shared never changes them.
+func bandRows(w int) int { return max(1, (1<<16)/w) }
 
 // PSNR is 10·log10(peak²/MSE) in dB with peak = 2^(bits stored) − 1: +Inf for
 // identical images, NaN when they cannot be compared.
@@ -52,9 +69,14 @@ func psnr(a *medimg.Image, mse float64) float64 {
 	return 10 * math.Log10(p*p/mse)
 }
 
-// Measure returns PSNR and SSIM together, as PSNR and SSIM would.
+// Measure returns PSNR and SSIM together, as PSNR and SSIM would, from one
+// scan of the two images.
 func Measure(a, b *medimg.Image) (psnrDB, ssim float64) {
-	return PSNR(a, b), SSIM(a, b)
+	if !comparable(a, b) {
+		return math.NaN(), math.NaN()
+	}
+	sq, s := measure(a, b)
+	return psnr(a, float64(sq)/float64(len(a.Pix))), s
 }
 
 const (
@@ -84,6 +106,13 @@ func SSIM(a, b *medimg.Image) float64 {
 	if !comparable(a, b) {
 		return math.NaN()
 	}
+	_, s := measure(a, b)
+	return s
+}
+
+// measure returns the sum of squared differences of comparable a and b and
+// their SSIM.
+func measure(a, b *medimg.Image) (sumsq uint64, ssim float64) {
 	var s ssimState
 	s.init(a)
 	workers := runtime.GOMAXPROCS(0)
@@ -100,42 +129,68 @@ func SSIM(a, b *medimg.Image) float64 {
 	var sums []float64
 	w, h, ch := a.Width, a.Height, a.Channels
 	tw, th := (w+tile-1)/tile, (h+tile-1)/tile
-	dirty := make([]bool, ch*tw*th)
+	// reach[(y·ch + c)·tw + tx] says that a change in row y, channel c,
+	// falls within half a window of tile column tx; dirty[(ty·ch + c)·tw +
+	// tx] that some window centre of tile (tx, ty) sees a change. Both are
+	// made in parallel, each goroutine writing rows of its own.
+	reach := make([]uint8, h*ch*tw)
+	dirty := make([]uint8, th*ch*tw)
+	band := bandRows(w * ch)
+	sq := make([]uint64, (h+band-1)/band)
 	var total float64
 	unchanged := 0
 	fs := w * h * ch
 	for f := range a.Frames {
 		base := f * fs
 		pa, pb := a.Pix[base:base+fs], b.Pix[base:base+fs]
-		clear(dirty)
-		for i, v := range pa {
-			if v == pb[i] {
-				continue
-			}
-			c, q := i%ch, i/ch
-			x, y := q%w, q/w
-			// Every window centre within half of (x, y) sees the change.
-			d := dirty[c*tw*th:]
-			for ty := max(0, y-half) / tile; ty <= min(h-1, y+half)/tile; ty++ {
-				for tx := max(0, x-half) / tile; tx <= min(w-1, x+half)/tile; tx++ {
-					d[ty*tw+tx] = true
+		par.Run(len(sq), workers, func(_, j int) {
+			y0, y1 := j*band, min((j+1)*band, h)
+			clear(reach[y0*ch*tw : y1*ch*tw])
+			var sum uint64
+			for y := y0; y < y1; y++ {
+				ra, rb := pa[y*w*ch:(y+1)*w*ch], pb[y*w*ch:(y+1)*w*ch]
+				rb = rb[:len(ra)]
+				for i, v := range ra {
+					d := int64(v) - int64(rb[i])
+					if d == 0 {
+						continue
+					}
+					sum += uint64(d * d)
+					c, x := i%ch, i/ch
+					rr := reach[(y*ch+c)*tw:]
+					for tx := max(0, x-half) / tile; tx <= min(w-1, x+half)/tile; tx++ {
+						rr[tx] = 1
+					}
 				}
 			}
+			sq[j] = sum
+		})
+		for _, v := range sq {
+			sumsq += v
 		}
+		par.Run(th, workers, func(_, ty int) {
+			d := dirty[ty*ch*tw : (ty+1)*ch*tw]
+			clear(d)
+			// Every window centre within half of a change sees it.
+			for y := max(0, ty*tile-half); y < min(h, ty*tile+tile+half); y++ {
+				for k, v := range reach[y*ch*tw : (y+1)*ch*tw] {
+					d[k] |= v
+				}
+			}
+		})
 		jobs = jobs[:0]
 		for c := range ch {
-			d := dirty[c*tw*th:]
 			for tx := range tw {
 				x0, x1 := tx*tile, min(tx*tile+tile, w)
 				for ty := 0; ty < th; {
 					y0 := ty * tile
-					if !d[ty*tw+tx] {
+					if dirty[(ty*ch+c)*tw+tx] == 0 {
 						unchanged += (x1 - x0) * (min(y0+tile, h) - y0)
 						ty++
 						continue
 					}
 					run := 1
-					for run < maxRun && ty+run < th && d[(ty+run)*tw+tx] {
+					for run < maxRun && ty+run < th && dirty[((ty+run)*ch+c)*tw+tx] != 0 {
 						run++
 					}
 					ty += run
@@ -154,7 +209,7 @@ func SSIM(a, b *medimg.Image) float64 {
 			total += v
 		}
 	}
-	return (total + float64(unchanged)) / float64(a.Frames*ch*w*h)
+	return sumsq, (total + float64(unchanged)) / float64(a.Frames*ch*w*h)
 }
 
 // blockJob is one block of window centres SSIM computes.
