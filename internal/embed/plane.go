@@ -3,6 +3,7 @@ package embed
 import (
 	"runtime"
 	"slices"
+	"sync/atomic"
 
 	"edge/internal/medimg"
 	"edge/internal/par"
@@ -563,20 +564,35 @@ func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *
 	low := bitset(sc.low)
 	parity, perPlane := sc.parity, sc.rows[g.h]
 	planes := g.n / (g.w * g.h * g.c)
-	for f := range planes {
-		for y := range g.h {
+	bands := (g.h + bandRows - 1) / bandRows
+	// The bands are shared among goroutines. A band visits increasing
+	// sample indices, so it gathers each word of low before storing it;
+	// only the words where two bands meet are shared, hence the atomic OR.
+	par.Run(planes*bands, min(runtime.GOMAXPROCS(0), maxOrderWorkers), func(_, job int) {
+		f, y0 := job/bands, job%bands*bandRows
+		word, bits := -1, uint64(0)
+		for y := y0; y < min(y0+bandRows, g.h); y++ {
 			rank := f*perPlane + sc.rows[y]
 			for x := (parity - y) & 1; x < g.w; x += 2 {
 				i := ((f*g.h+y)*g.w + x) * g.c
 				for ch := range g.c {
 					if int(sc.cx[rank]) <= last {
-						low.set(uint32(i + ch))
+						if j := (i + ch) / 64; j != word {
+							if bits != 0 {
+								atomic.OrUint64(&low[word], bits)
+							}
+							word, bits = j, 0
+						}
+						bits |= 1 << ((i + ch) % 64)
 					}
 					rank++
 				}
 			}
 		}
-	}
+		if bits != 0 {
+			atomic.OrUint64(&low[word], bits)
+		}
+	})
 	// The predictions read u with the reserved samples hidden, as
 	// contexts did.
 	sc.saved = hideReserved(u, list, sc.saved)
