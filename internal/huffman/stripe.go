@@ -3,6 +3,7 @@ package huffman
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"runtime"
 
 	"edge/internal/medimg"
@@ -41,37 +42,65 @@ type mapping struct {
 	kind    byte
 	lo      int32
 	top     int32
-	palette []int32 // the distinct values, increasing, when kind is mapPalette
-	index   []int32 // v − lo → palette index, encoder only
+	palette []int32  // the distinct values, increasing, when kind is mapPalette
+	index   []int32  // v − lo → palette index, encoder only
+	seen    []uint64 // the values each goroutine of measure saw, encoder only
 }
 
 // measure finds the range [lo, hi] the samples of im actually use and the
 // number of distinct values in it; palette says whether a palette is worth
 // trying: fewer than half the values of that range occur, each used 16
 // times on average (a 16-bit file holding 12-bit data scaled up, or a few
-// hundred distinct levels, then codes as what it is).
-func (mp *mapping) measure(im *medimg.Image) (palette bool) {
-	lo, hi := im.Pix[0], im.Pix[0]
-	for _, v := range im.Pix {
-		lo, hi = min(lo, v), max(hi, v)
+// hundred distinct levels, then codes as what it is). The samples are read
+// on workers goroutines, each marking the values it sees in a set of its own.
+func (mp *mapping) measure(im *medimg.Image, workers int) (palette bool) {
+	const piece = 1 << 16
+	pix := im.Pix
+	jobs := (len(pix) + piece - 1) / piece
+	chunk := func(j int) []int32 { return pix[j*piece : min(len(pix), (j+1)*piece)] }
+	ends := make([][2]int32, jobs)
+	par.Run(jobs, workers, func(_, j int) {
+		c := chunk(j)
+		lo, hi := c[0], c[0]
+		for _, v := range c {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		ends[j] = [2]int32{lo, hi}
+	})
+	lo, hi := ends[0][0], ends[0][1]
+	for _, e := range ends {
+		lo, hi = min(lo, e[0]), max(hi, e[1])
 	}
 	span := int(hi-lo) + 1
-	mp.index = resize(mp.index, span)
-	clear(mp.index)
-	for _, v := range im.Pix {
-		mp.index[v-lo] = 1
+	words := (span + 63) / 64
+	workers = min(workers, jobs)
+	mp.seen = resize(mp.seen, workers*words)
+	clear(mp.seen)
+	par.Run(jobs, workers, func(wk, j int) {
+		seen := mp.seen[wk*words : (wk+1)*words]
+		for _, v := range chunk(j) {
+			u := uint32(v - lo)
+			seen[u/64] |= 1 << (u % 64)
+		}
+	})
+	all := mp.seen[:words]
+	for wk := 1; wk < workers; wk++ {
+		for k, b := range mp.seen[wk*words : (wk+1)*words] {
+			all[k] |= b
+		}
 	}
 	d := 0
-	for _, u := range mp.index {
-		d += int(u)
+	for _, b := range all {
+		d += bits.OnesCount64(b)
 	}
 	mp.lo = lo
 	mp.kind, mp.top, mp.palette = mapRange, hi-lo, mp.palette[:0]
-	if 2*d > span || 16*d > len(im.Pix) {
+	if 2*d > span || 16*d > len(pix) {
 		return false
 	}
-	for j, u := range mp.index {
-		if u != 0 {
+	mp.index = resize(mp.index, span)
+	for j := range span {
+		if all[j/64]>>(j%64)&1 != 0 {
 			mp.index[j] = int32(len(mp.palette))
 			mp.palette = append(mp.palette, lo+int32(j))
 		}
@@ -136,10 +165,11 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 		return err
 	}
 	mp := &e.mp
-	try := mp.measure(im)
+	try := mp.measure(im, workerCount(e.workers))
 	ss := stripes(im, nil)
 	n := e.code(im, ss, mp)
 	if try {
+		top := mp.top
 		// A palette pays on large images; on small ones its table can cost
 		// more than it saves, so both are tried there.
 		keep := e.outs
@@ -149,7 +179,7 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 		mp.usePalette()
 		if m := e.code(im, ss, mp); m >= n && len(im.Pix) <= paletteTrial {
 			e.outs = keep
-			mp.kind, mp.top = mapRange, int32(len(mp.index)-1)
+			mp.kind, mp.top = mapRange, top
 		}
 	}
 	sec := mp.append(e.hdr[:0:0])
