@@ -493,3 +493,24 @@ func TestPNGHeaderChecks(t *testing.T) {
 		}
 	}
 }
+
+// Validate checks a large image in pieces on several cores; it must still
+// name the first sample out of range, whichever piece is checked first.
+func TestValidateNamesFirstBadSample(t *testing.T) {
+	im := &Image{Width: 512, Height: 300, Frames: 1, Channels: 1, BitsAllocated: 16, BitsStored: 12, Signed: true}
+	im.Pix = make([]int32, im.Samples())
+	if err := im.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	im.Pix[150000] = 2048
+	im.Pix[70001] = -2049
+	im.Pix[140000] = 5000
+	err := im.Validate()
+	if want := "sample 70001 is -2049, outside [-2048, 2047]"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want an error containing %q", err, want)
+	}
+	im.Pix[70001] = -2048
+	if err := im.Validate(); err == nil || !strings.Contains(err.Error(), "sample 140000 is 5000") {
+		t.Fatalf("got %v, want sample 140000 named", err)
+	}
+}
