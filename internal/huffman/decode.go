@@ -257,49 +257,18 @@ func (d *planeDecoder) decodePlane(p []int32, w, h int, lo, hi int32) error {
 		if d.br.overrun() {
 			return d.corrupt("row %d", y)
 		}
-		row := p[y*w : y*w+w]
-		var up []int32
-		if y > 0 {
-			up = p[(y-1)*w : y*w]
-		}
+		row, up := rows(p, w, y)
 		for x := 0; x < w; {
 			a, b, c, dd := neighbours(row, up, x, zero)
 			if a == b && b == c && c == dd {
-				tok, bad := d.symbol(tabRun, runAlphabet)
-				if bad {
-					return d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
+				r, end, _, err := d.run(m, row, up, x, y, a)
+				if err != nil {
+					return err
 				}
-				if tok == 0 {
-					for ; x < w; x++ {
-						row[x] = a
-					}
+				if end {
 					break
 				}
-				r := int(d.untoken(tok - 1))
-				if r >= w-x {
-					return d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
-				}
-				for end := x + r; x < end; x++ {
-					row[x] = a
-				}
-				rb := a
-				if up != nil {
-					rb = up[x]
-				}
-				tab, px, neg := tabIntrEq, a, false
-				if a != rb {
-					tab, px, neg = tabIntr, rb, a > rb
-				}
-				u, bad := d.value(tab)
-				if bad || u >= rng {
-					return d.corrupt("row %d column %d: run interruption residual: %v", y, x, errSample)
-				}
-				e := unzigzag(u)
-				if neg {
-					e = -e
-				}
-				row[x] = m.wrap(px + e)
-				x++
+				x += r + 1
 				continue
 			}
 			q, neg := m.context(dd-b, b-c, c-a)
@@ -318,4 +287,40 @@ func (d *planeDecoder) decodePlane(p []int32, w, h int, lo, hi int32) error {
 		}
 	}
 	return nil
+}
+
+// run decodes run mode from sample x of row y, where the neighbours all
+// equal a, as putRun coded it, and returns the run's length, whether it
+// ended the row, and the interruption's reference sample.
+func (d *planeDecoder) run(m *model, row, up []int32, x, y int, a int32) (r int, end bool, rb int32, err error) {
+	w := len(row)
+	tok, bad := d.symbol(tabRun, runAlphabet)
+	if bad {
+		return 0, false, 0, d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
+	}
+	if tok == 0 {
+		for i := x; i < w; i++ {
+			row[i] = a
+		}
+		return w - x, true, a, nil
+	}
+	r = int(d.untoken(tok - 1))
+	if r >= w-x {
+		return 0, false, 0, d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
+	}
+	for i := x; i < x+r; i++ {
+		row[i] = a
+	}
+	x += r
+	tab, rb, neg := interruption(a, up, x)
+	u, bad := d.value(tab)
+	if bad || u >= uint32(m.rng) {
+		return 0, false, 0, d.corrupt("row %d column %d: run interruption residual: %v", y, x, errSample)
+	}
+	e := unzigzag(u)
+	if neg {
+		e = -e
+	}
+	row[x] = m.wrap(rb + e)
+	return r, false, rb, nil
 }

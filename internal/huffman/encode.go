@@ -241,40 +241,15 @@ func (pc *planeCoder) codePlane(p []int32, w, h int, lo, hi int32) {
 	m.reset(lo, hi, maxval)
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
-		row := p[y*w : y*w+w]
-		var up []int32
-		if y > 0 {
-			up = p[(y-1)*w : y*w]
-		}
+		row, up := rows(p, w, y)
 		for x := 0; x < w; {
 			a, b, c, d := neighbours(row, up, x, zero)
 			if a == b && b == c && c == d {
-				// Run mode: the run of samples equal to a, cut at the row end.
-				r := 0
-				for x+r < w && row[x+r] == a {
-					r++
-				}
-				if x+r == w {
-					s.putValue(tabRun, 0, 0) // token 0, no extra bits: the run ends the row
+				r, end, _ := s.putRun(m, row, up, x, a)
+				if end {
 					break
 				}
-				s.putValue(tabRun, uint32(r), 1)
-				x += r
-				// The interruption sample: predicted from above, or from the
-				// left where the two agree.
-				rb := a
-				if up != nil {
-					rb = up[x]
-				}
-				tab, err := tabIntrEq, row[x]-a
-				if a != rb {
-					tab, err = tabIntr, row[x]-rb
-					if a > rb {
-						err = -err
-					}
-				}
-				s.putValue(tab, zigzag(m.reduce(err)), 0)
-				x++
+				x += r + 1
 				continue
 			}
 			q, neg := m.context(d-b, b-c, c-a)
@@ -289,6 +264,58 @@ func (pc *planeCoder) codePlane(p []int32, w, h int, lo, hi int32) {
 			x++
 		}
 	}
+}
+
+// putRun codes run mode from sample x of row, where the neighbours all
+// equal a: the run of samples equal to a, cut at the row end, then the
+// sample that interrupts it. It returns the run's length, whether the run
+// ended the row (and nothing interrupts it), and the interruption's
+// reference sample.
+func (s *sink) putRun(m *model, row, up []int32, x int, a int32) (r int, end bool, rb int32) {
+	for _, v := range row[x:] {
+		if v != a {
+			break
+		}
+		r++
+	}
+	if x+r == len(row) {
+		s.putValue(tabRun, 0, 0) // token 0, no extra bits: the run ends the row
+		return r, true, a
+	}
+	s.putValue(tabRun, uint32(r), 1)
+	x += r
+	tab, rb, neg := interruption(a, up, x)
+	err := row[x] - rb
+	if neg {
+		err = -err
+	}
+	s.putValue(tab, zigzag(m.reduce(err)), 0)
+	return r, false, rb
+}
+
+// interruption is how the sample x that interrupts a run of a is coded: its
+// reference rb is the sample above, and where that differs from a the
+// residual has its own table and is negated when a > rb, so that its sign
+// says whether the sample went on past the reference, away from the run.
+// (rb = a where the two agree, or on the first row.)
+func interruption(a int32, up []int32, x int) (tab int, rb int32, neg bool) {
+	rb = a
+	if up != nil {
+		rb = up[x]
+	}
+	if a == rb {
+		return tabIntrEq, rb, false
+	}
+	return tabIntr, rb, a > rb
+}
+
+// rows returns row y of the plane p of width w and the row above it, nil
+// for the first row.
+func rows(p []int32, w, y int) (row, up []int32) {
+	if y > 0 {
+		up = p[(y-1)*w : y*w]
+	}
+	return p[y*w : y*w+w], up
 }
 
 // neighbours gives the causal neighbours left, above, above-left and

@@ -173,38 +173,17 @@ func (pc *planeCoder) codePlane3(s *sink, p []int32, w, h int, lo, hi int32, pix
 	}
 	zero := min(max(0, lo), hi)
 	for y := 0; y < h; y++ {
-		row := p[y*w : y*w+w]
-		var up []int32
-		if y > 0 {
-			up = p[(y-1)*w : y*w]
-		}
+		row, up := rows(p, w, y)
 		es.row(y)
 		for x := 0; x < w; {
 			a, b, c, d := neighbours(row, up, x, zero)
 			if a == b && b == c && c == d {
-				r := 0
-				for x+r < w && row[x+r] == a {
-					r++
-				}
+				r, end, rb := s.putRun(m, row, up, x, a)
 				es.flat(x, r)
-				if x+r == w {
-					s.putValue(tabRun, 0, 0)
+				if end {
 					break
 				}
-				s.putValue(tabRun, uint32(r), 1)
 				x += r
-				rb := a
-				if up != nil {
-					rb = up[x]
-				}
-				tab, err := tabIntrEq, row[x]-a
-				if a != rb {
-					tab, err = tabIntr, row[x]-rb
-					if a > rb {
-						err = -err
-					}
-				}
-				s.putValue(tab, zigzag(m.reduce(err)), 0)
 				es.set(x, rb-row[x])
 				x++
 				continue
@@ -285,51 +264,20 @@ func (d *planeDecoder) decodePlane3(p []int32, w, h int, lo, hi int32, pix []int
 		if d.br.overrun() {
 			return d.corrupt("row %d", y)
 		}
-		row := p[y*w : y*w+w]
-		var up []int32
-		if y > 0 {
-			up = p[(y-1)*w : y*w]
-		}
+		row, up := rows(p, w, y)
 		es.row(y)
 		for x := 0; x < w; {
 			a, b, c, dd := neighbours(row, up, x, zero)
 			if a == b && b == c && c == dd {
-				tok, bad := d.symbol(tabRun, runAlphabet)
-				if bad {
-					return d.corrupt("row %d column %d: run symbol: %v", y, x, errSample)
-				}
-				if tok == 0 {
-					es.flat(x, w-x)
-					for ; x < w; x++ {
-						row[x] = a
-					}
-					break
-				}
-				r := int(d.untoken(tok - 1))
-				if r >= w-x {
-					return d.corrupt("row %d column %d: run of %d past the row end", y, x, r)
+				r, end, rb, err := d.run(m, row, up, x, y, a)
+				if err != nil {
+					return err
 				}
 				es.flat(x, r)
-				for end := x + r; x < end; x++ {
-					row[x] = a
+				if end {
+					break
 				}
-				rb := a
-				if up != nil {
-					rb = up[x]
-				}
-				tab, px, neg := tabIntrEq, a, false
-				if a != rb {
-					tab, px, neg = tabIntr, rb, a > rb
-				}
-				u, bad := d.value(tab)
-				if bad || u >= rng {
-					return d.corrupt("row %d column %d: run interruption residual: %v", y, x, errSample)
-				}
-				e := unzigzag(u)
-				if neg {
-					e = -e
-				}
-				row[x] = m.wrap(px + e)
+				x += r
 				es.set(x, rb-row[x])
 				x++
 				continue
