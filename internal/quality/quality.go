@@ -99,7 +99,8 @@ const (
 // two means, variances and the covariance are the same floats, and the
 // formula's numerator and denominator then agree bit for bit), so only the
 // windows that hold a changed sample are computed, block by block, and the
-// memory is a few blocks' worth whatever the image size. A marked image
+// memory is a few blocks' worth and a byte for every eight samples of a
+// frame (which tiles a change reaches). A marked image
 // differs from its original in a small share of its samples, so the gate
 // costs little more than comparing the two.
 func SSIM(a, b *medimg.Image) float64 {
