@@ -77,8 +77,12 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 		synth(97, 61, 1, 1, 16, 12, false, 3),
 		synth(40, 33, 2, 3, 8, 8, false, 9),
 		synth(300, 200, 1, 1, 8, 8, false, 0),
+		// One column (every other row holds none of a colour) and three
+		// channels in a few samples: version 2's walk wraps round there.
+		synth(1, 9, 2, 1, 8, 8, false, 5),
+		synth(3, 2, 3, 3, 8, 8, false, 1),
 	} {
-		g, u, seed, list, res := reservedLayout(im, 3, 500)
+		g, u, seed, list, res := reservedLayout(im, 3, min(500, im.Samples()/4))
 		for pv := range 2 * version {
 			parity, v := pv%2, uint8(1+pv/2)
 			kc := g.shuffleColour(seed, parity, v)
@@ -92,7 +96,7 @@ func TestPrefixIsStartOfOrder(t *testing.T) {
 			g.contexts(u, list, parity, &ps, nil, true)
 			check := func(when string, u []int32) {
 				for _, want := range []int{0, 1, 17, len(full.ord) / 3, len(full.ord) - 1, len(full.ord), len(full.ord) + 5} {
-					p := g.prefix(u, keyed, res, list, &ps, want, pass{})
+					p := g.prefix(u, kc, res, list, &ps, want, pass{})
 					n := min(want, len(full.ord))
 					if !slices.Equal(p.ord, full.ord[:n]) || !slices.Equal(p.pred, full.pred[:n]) {
 						t.Fatalf("%d×%d×%d, colour %d, %s: prefix of %d differs from the order's start", g.w, g.h, g.c, parity, when, want)

@@ -106,7 +106,7 @@ func (ps *pass) entries(idx int) ([]uint32, []uint16) {
 type lazyOrder struct {
 	g     *geom
 	u     []int32
-	keyed []uint32
+	kc    *keyedColour
 	res   bitset
 	sc    orderScratch
 	list  []uint32
@@ -123,7 +123,7 @@ const lazyFirst = 1 << 16
 func (l *lazyOrder) start(g *geom, u []int32, res bitset, list []uint32, kc *keyedColour, h *errHist, first int) pass {
 	l.g, l.u, l.res, l.list, l.all, l.first = g, u, res, list, false, first
 	g.contexts(u, list, kc.parity, &l.sc, h, true)
-	l.keyed = kc.order()
+	l.kc = kc
 	l.ps.hist = h
 	l.grow(first)
 	return pass{ord: l.ps.ord, pred: l.ps.pred, hist: h, lazy: l}
@@ -135,7 +135,7 @@ func (l *lazyOrder) grow(n int) {
 		return
 	}
 	want := max(n, 4*len(l.ps.ord), l.first)
-	l.ps = l.g.prefix(l.u, l.keyed, l.res, l.list, &l.sc, want, l.ps)
+	l.ps = l.g.prefix(l.u, l.kc, l.res, l.list, &l.sc, want, l.ps)
 	l.all = len(l.ps.ord) < want
 }
 
@@ -291,14 +291,13 @@ func (g *geom) extractKeyed(u []int32, res bitset, list []uint32, kc *keyedColou
 		return extractPass(u, g.m, pass{}, pp, n, flags, out)
 	}
 	g.contexts(u, list, kc.parity, sc, nil, true)
-	keyed := kc.order()
 	// Every expanded sample carries k bits; most of the first samples
 	// are expanded, the rest only shift.
 	want := 2*n/int(max(pp.k, 1)) + 1024
 	got, done := 0, 0
 	var ps pass
 	for {
-		ps = g.prefix(u, keyed, res, list, sc, want, ps)
+		ps = g.prefix(u, kc, res, list, sc, want, ps)
 		if err := extractFrom(u, g.m, ps, pp, n, done, &got, flags, out); err != nil {
 			return err
 		}

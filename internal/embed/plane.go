@@ -3,6 +3,7 @@ package embed
 import (
 	"runtime"
 	"slices"
+	"sort"
 	"sync/atomic"
 
 	"edge/internal/medimg"
@@ -130,33 +131,43 @@ func (g *geom) colour(pos [32]byte, parity int, v uint8) []uint32 {
 	if len(s) < 2 {
 		return s
 	}
-	label := "start 0"
-	if parity == 1 {
-		label = "start 1"
-	}
 	// Rotating by three reversals needs no second colour-sized buffer.
-	first := int(newPRNG(pos, label).below(uint64(len(s))))
+	first := int(newPRNG(pos, startLabel(parity)).below(uint64(len(s))))
 	slices.Reverse(s[:first])
 	slices.Reverse(s[first:])
 	slices.Reverse(s)
 	return s
 }
 
-// keyedColour is a colour's keyed order, made on a goroutine of its own: a
-// version 1 order is one long chain of swaps into a colour-sized array, and
-// the contexts, which do not depend on the order, can meanwhile use the
-// other cores.
+// keyedColour is a colour's keyed order. A version 1 order is one long
+// chain of swaps into a colour-sized array, made on a goroutine of its own
+// while the contexts, which do not depend on the order, use the other
+// cores. A version 2 order is the colour's raster order from rank first:
+// the walks that need only a prefix of the sorted order follow it without
+// an array (see prefix), and order makes one when a whole sort needs it.
 type keyedColour struct {
 	parity int
 	n      int // the colour's samples
+	raster bool
+	first  int // version 2: the rank the order starts at
 	done   chan struct{}
 	s      []uint32
+	make   func() []uint32
 }
 
 // shuffleColour starts making colour parity's keyed order for mark version v
 // (see colour).
 func (g *geom) shuffleColour(pos [32]byte, parity int, v uint8) *keyedColour {
-	k := &keyedColour{parity: parity, n: g.colourSize(parity), done: make(chan struct{})}
+	k := &keyedColour{parity: parity, n: g.colourSize(parity)}
+	if v != 1 {
+		k.raster = true
+		if k.n >= 2 {
+			k.first = int(newPRNG(pos, startLabel(parity)).below(uint64(k.n)))
+		}
+		k.make = func() []uint32 { return g.colour(pos, parity, v) }
+		return k
+	}
+	k.done = make(chan struct{})
 	go func() {
 		k.s = g.colour(pos, parity, v)
 		close(k.done)
@@ -164,10 +175,24 @@ func (g *geom) shuffleColour(pos [32]byte, parity int, v uint8) *keyedColour {
 	return k
 }
 
-// order waits for the keyed order and returns it.
+// order returns the keyed order as an array, waiting for it or making it.
 func (k *keyedColour) order() []uint32 {
+	if k.done == nil {
+		if k.make != nil {
+			k.s, k.make = k.make(), nil
+		}
+		return k.s
+	}
 	<-k.done
 	return k.s
+}
+
+// startLabel names the key of version 2's first rank for colour parity.
+func startLabel(parity int) string {
+	if parity == 1 {
+		return "start 1"
+	}
+	return "start 0"
 }
 
 // colourSize is the number of samples of colour parity.
@@ -531,7 +556,7 @@ func (g *geom) contexts(u []int32, list []uint32, parity int, sc *orderScratch, 
 // of the colour: the entries are found by one walk of the keyed order that
 // looks up only the samples of the buckets the prefix reaches, and stops
 // when it has them all.
-func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *orderScratch, want int, reuse pass) pass {
+func (g *geom) prefix(u []int32, kc *keyedColour, res bitset, list []uint32, sc *orderScratch, want int, reuse pass) pass {
 	total := 0
 	for _, v := range sc.buckets {
 		total += v
@@ -556,14 +581,56 @@ func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *
 		start[b] = k
 		k += sc.buckets[b]
 	}
+	parity, perPlane := sc.parity, sc.rows[g.h]
+	planes := g.n / (g.w * g.h * g.c)
+	// The predictions read u with the reserved samples hidden, as
+	// contexts did.
+	sc.saved = hideReserved(u, list, sc.saved)
+	defer showReserved(u, list, sc.saved)
+	pl := placer{g: g, u: u, ps: ps, start: start, last: last, take: take, n: n, off: ringOffsets(g.c, g.w*g.c)}
+	if kc.raster {
+		// Version 2's keyed order is the raster order from rank first:
+		// walk it, wrapping round once, reading each complexity in turn.
+		rk := kc.first
+		f := rk / perPlane
+		y := sort.Search(g.h, func(y int) bool { return sc.rows[y+1] > rk-f*perPlane })
+		off := rk - f*perPlane - sc.rows[y]
+		x, ch := (parity-y)&1+2*(off/g.c), off%g.c
+		for range kc.n {
+			i := uint32(((f*g.h+y)*g.w+x)*g.c + ch)
+			if b := int(sc.cx[rk]); b <= last && !res.has(i) && pl.put(i, b) {
+				break
+			}
+			rk++
+			if ch++; ch < g.c {
+				continue
+			}
+			ch = 0
+			if x += 2; x < g.w {
+				continue
+			}
+			// The next row holding samples of the colour (a row one
+			// column wide holds none every other row).
+			for {
+				if y++; y == g.h {
+					y = 0
+					if f++; f == planes {
+						f, rk = 0, 0
+					}
+				}
+				if x = (parity - y) & 1; x < g.w {
+					break
+				}
+			}
+		}
+		return pl.ps
+	}
 	// low marks, by sample index, the samples of buckets up to last: a set
 	// of the image's size in bits, which stays in cache while the walk
-	// reads the keyed order straight through.
+	// reads version 1's shuffled order straight through.
 	sc.low = resize(sc.low, (g.n+63)/64)
 	clear(sc.low)
 	low := bitset(sc.low)
-	parity, perPlane := sc.parity, sc.rows[g.h]
-	planes := g.n / (g.w * g.h * g.c)
 	bands := (g.h + bandRows - 1) / bandRows
 	// The bands are shared among goroutines. A band visits increasing
 	// sample indices, so it gathers each word of low before storing it;
@@ -593,37 +660,50 @@ func (g *geom) prefix(u []int32, keyed []uint32, res bitset, list []uint32, sc *
 			atomic.OrUint64(&low[word], bits)
 		}
 	})
-	// The predictions read u with the reserved samples hidden, as
-	// contexts did.
-	sc.saved = hideReserved(u, list, sc.saved)
-	defer showReserved(u, list, sc.saved)
-	off := ringOffsets(g.c, g.w*g.c)
-	placed, taken := 0, 0
-	for _, i := range keyed {
+	for _, i := range kc.order() {
 		if !low.has(i) || res.has(i) {
 			continue
 		}
-		b := int(sc.cx[g.rank(i, parity, sc.rows, perPlane)])
-		if b == last {
-			if taken == take {
-				continue
-			}
-			taken++
-		}
-		j := start[b]
-		start[b]++
-		var p int32
-		if x, y := g.xy(i); x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
-			p, _ = interior(u, int(i), &off, g.c, g.w*g.c)
-		} else {
-			p, _, _ = g.context(u, nil, i)
-		}
-		ps.ord[j], ps.pred[j] = i, uint16(p)
-		if placed++; placed == n {
+		if pl.put(i, int(sc.cx[g.rank(i, parity, sc.rows, perPlane)])) {
 			break
 		}
 	}
-	return ps
+	return pl.ps
+}
+
+// placer fills a prefix (see prefix) with the samples of its buckets in
+// the keyed order they come in.
+type placer struct {
+	g                 *geom
+	u                 []int32
+	ps                pass
+	start             []int
+	last, take, taken int
+	placed, n         int
+	off               [2 * len(ring)]int
+}
+
+// put places sample i of bucket b, unless it is beyond the take of the
+// last bucket, and reports whether the prefix is then full.
+func (pl *placer) put(i uint32, b int) (full bool) {
+	if b == pl.last {
+		if pl.taken == pl.take {
+			return false
+		}
+		pl.taken++
+	}
+	j := pl.start[b]
+	pl.start[b]++
+	g := pl.g
+	var p int32
+	if x, y := g.xy(i); x >= 2 && y >= 2 && x < g.w-2 && y < g.h-2 {
+		p, _ = interior(pl.u, int(i), &pl.off, g.c, g.w*g.c)
+	} else {
+		p, _, _ = g.context(pl.u, nil, i)
+	}
+	pl.ps.ord[j], pl.ps.pred[j] = i, uint16(p)
+	pl.placed++
+	return pl.placed == pl.n
 }
 
 // keepGathered is the largest colour, in samples, whose contexts order
