@@ -197,7 +197,9 @@ func markTag(k *keys, payload, dig []byte) []byte {
 func offset(im *medimg.Image) []int32 {
 	lo, _ := im.Range()
 	u := make([]int32, len(im.Pix))
-	chunks(len(u), func(a, b int) {
+	// The copies in and out of the offset domain are a sizeable share of a
+	// large image's time, and would otherwise hold all but one core idle.
+	par.Pieces(len(u), runtime.GOMAXPROCS(0), func(_, a, b int) {
 		for i, v := range im.Pix[a:b] {
 			u[a+i] = v - lo
 		}
@@ -205,22 +207,12 @@ func offset(im *medimg.Image) []int32 {
 	return u
 }
 
-// chunks runs f on consecutive pieces [a, b) of [0, n) on every core: the
-// copies in and out of the offset domain are a sizeable share of a large
-// image's time, and would otherwise hold all but one core idle.
-func chunks(n int, f func(a, b int)) {
-	const piece = 1 << 16
-	par.Run((n+piece-1)/piece, runtime.GOMAXPROCS(0), func(_, j int) {
-		f(j*piece, min(n, (j+1)*piece))
-	})
-}
-
 // fromOffset turns u back into samples, in place, and returns it as an
 // image described like im.
 func fromOffset(im *medimg.Image, u []int32) *medimg.Image {
 	lo, _ := im.Range()
 	if lo != 0 {
-		chunks(len(u), func(a, b int) {
+		par.Pieces(len(u), runtime.GOMAXPROCS(0), func(_, a, b int) {
 			for i := range u[a:b] {
 				u[a+i] += lo
 			}

@@ -54,31 +54,16 @@ type mapping struct {
 // hundred distinct levels, then codes as what it is). The samples are read
 // on workers goroutines, each marking the values it sees in a set of its own.
 func (mp *mapping) measure(im *medimg.Image, workers int) (palette bool) {
-	const piece = 1 << 16
 	pix := im.Pix
-	jobs := (len(pix) + piece - 1) / piece
-	chunk := func(j int) []int32 { return pix[j*piece : min(len(pix), (j+1)*piece)] }
-	ends := make([][2]int32, jobs)
-	par.Run(jobs, workers, func(_, j int) {
-		c := chunk(j)
-		lo, hi := c[0], c[0]
-		for _, v := range c {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-		ends[j] = [2]int32{lo, hi}
-	})
-	lo, hi := ends[0][0], ends[0][1]
-	for _, e := range ends {
-		lo, hi = min(lo, e[0]), max(hi, e[1])
-	}
+	lo, hi := medimg.Extremes(pix, workers)
 	span := int(hi-lo) + 1
 	words := (span + 63) / 64
-	workers = min(workers, jobs)
+	workers = max(1, min(workers, par.PieceCount(len(pix))))
 	mp.seen = resize(mp.seen, workers*words)
 	clear(mp.seen)
-	par.Run(jobs, workers, func(wk, j int) {
+	par.Pieces(len(pix), workers, func(wk, a, b int) {
 		seen := mp.seen[wk*words : (wk+1)*words]
-		for _, v := range chunk(j) {
+		for _, v := range pix[a:b] {
 			u := uint32(v - lo)
 			seen[u/64] |= 1 << (u % 64)
 		}

@@ -102,31 +102,40 @@ func (im *Image) Validate() error {
 	}
 	lo, hi := im.Range()
 	// Every caller on the way from a file to an envelope validates, so the
-	// samples are checked in pieces on every core, each piece by its lowest
-	// and highest value (no branch per sample); a piece out of range is
-	// then searched for its first bad sample.
-	const piece = 1 << 16
-	pix := im.Pix
-	bad := make([]bool, (len(pix)+piece-1)/piece)
-	par.Run(len(bad), runtime.GOMAXPROCS(0), func(_, j int) {
-		c := pix[j*piece : min(len(pix), (j+1)*piece)]
+	// check is the extremes, on every core; only a bad image is searched
+	// again, for its first bad sample.
+	if mn, mx := Extremes(im.Pix, runtime.GOMAXPROCS(0)); mn >= lo && mx <= hi {
+		return nil
+	}
+	for i, v := range im.Pix {
+		if v < lo || v > hi {
+			return fmt.Errorf("medimg: sample %d is %d, outside [%d, %d]", i, v, lo, hi)
+		}
+	}
+	return nil
+}
+
+// Extremes returns the lowest and the highest of pix, (0, 0) when it is
+// empty. It reads pix in pieces on workers goroutines, each piece by a
+// running min and max with no branch per sample.
+func Extremes(pix []int32, workers int) (lo, hi int32) {
+	if len(pix) == 0 {
+		return 0, 0
+	}
+	ends := make([][2]int32, par.PieceCount(len(pix)))
+	par.Pieces(len(pix), workers, func(_, a, b int) {
+		c := pix[a:b]
 		mn, mx := c[0], c[0]
 		for _, v := range c {
 			mn, mx = min(mn, v), max(mx, v)
 		}
-		bad[j] = mn < lo || mx > hi
+		ends[a/par.Piece] = [2]int32{mn, mx}
 	})
-	for j, b := range bad {
-		if !b {
-			continue
-		}
-		for i := j * piece; ; i++ {
-			if v := pix[i]; v < lo || v > hi {
-				return fmt.Errorf("medimg: sample %d is %d, outside [%d, %d]", i, v, lo, hi)
-			}
-		}
+	lo, hi = ends[0][0], ends[0][1]
+	for _, e := range ends[1:] {
+		lo, hi = min(lo, e[0]), max(hi, e[1])
 	}
-	return nil
+	return lo, hi
 }
 
 // Clone returns a deep copy.

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	"edge/internal/par"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated fixtures in testdata/")
@@ -512,5 +515,30 @@ func TestValidateNamesFirstBadSample(t *testing.T) {
 	im.Pix[70001] = -2048
 	if err := im.Validate(); err == nil || !strings.Contains(err.Error(), "sample 140000 is 5000") {
 		t.Fatalf("got %v, want sample 140000 named", err)
+	}
+}
+
+// TestExtremesMatchesScan: the extremes in pieces agree with one plain scan,
+// with the extremes placed in the first, a middle and the last piece.
+func TestExtremesMatchesScan(t *testing.T) {
+	if lo, hi := Extremes(nil, 2); lo != 0 || hi != 0 {
+		t.Fatalf("empty: %d, %d", lo, hi)
+	}
+	const n = 3*par.Piece + 5
+	for _, at := range [][2]int{{0, n - 1}, {n - 1, 0}, {par.Piece + 3, 2 * par.Piece}, {7, 7}} {
+		pix := make([]int32, n)
+		for i := range pix {
+			pix[i] = int32(i%1000) - 500
+		}
+		pix[at[0]], pix[at[1]] = -70000, 90000
+		if at[0] == at[1] {
+			pix[at[0]] = -70000
+		}
+		wantLo, wantHi := slices.Min(pix), slices.Max(pix)
+		for _, workers := range []int{1, 2, 4} {
+			if lo, hi := Extremes(pix, workers); lo != wantLo || hi != wantHi {
+				t.Fatalf("extremes at %v, %d workers: %d, %d, want %d, %d", at, workers, lo, hi, wantLo, wantHi)
+			}
+		}
 	}
 }

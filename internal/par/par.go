@@ -36,3 +36,20 @@ func Run(n, workers int, job func(worker, j int)) {
 	}
 	wg.Wait()
 }
+
+// Piece is the length of the pieces Pieces hands out: about 64 Ki samples,
+// enough work to outweigh handing a piece to a goroutine, small enough that
+// a large image's scan keeps every core busy to the end.
+const Piece = 1 << 16
+
+// Pieces runs f(worker, a, b) for the consecutive pieces [a, b) of [0, n),
+// each Piece long but the last, on at most workers goroutines (see Run);
+// piece j starts at j·Piece, so a caller can keep a result per piece.
+func Pieces(n, workers int, f func(worker, a, b int)) {
+	Run(PieceCount(n), workers, func(w, j int) {
+		f(w, j*Piece, min(n, (j+1)*Piece))
+	})
+}
+
+// PieceCount is the number of pieces Pieces makes of [0, n).
+func PieceCount(n int) int { return (max(n, 0) + Piece - 1) / Piece }

@@ -22,14 +22,11 @@ func MSE(a, b *medimg.Image) float64 {
 	if !comparable(a, b) {
 		return math.NaN()
 	}
+	// The sums are integers, so how the pieces are shared never changes them.
 	var sq uint64
-	w := a.Width * a.Channels
-	rows := len(a.Pix) / w
-	band := bandRows(w)
-	sums := make([]uint64, (rows+band-1)/band)
-	par.Run(len(sums), runtime.GOMAXPROCS(0), func(_, j int) {
-		lo, hi := j*band*w, min((j+1)*band, rows)*w
-		sums[j] = sumSquares(a.Pix[lo:hi], b.Pix[lo:hi])
+	sums := make([]uint64, par.PieceCount(len(a.Pix)))
+	par.Pieces(len(a.Pix), runtime.GOMAXPROCS(0), func(_, lo, hi int) {
+		sums[lo/par.Piece] = sumSquares(a.Pix[lo:hi], b.Pix[lo:hi])
 	})
 	for _, v := range sums {
 		sq += v
@@ -48,9 +45,8 @@ func sumSquares(a, b []int32) uint64 {
 }
 
 // bandRows is how many rows of w samples one goroutine's share of a scan
-// takes: about 64 Ki samples, enough to outweigh handing it out. The sums
-// are integers, so how the rows are shared never changes them.
-func bandRows(w int) int { return max(1, (1<<16)/w) }
+// by whole rows takes: about a piece (see par.Piece).
+func bandRows(w int) int { return max(1, par.Piece/w) }
 
 // PSNR is 10·log10(peak²/MSE) in dB with peak = 2^(bits stored) − 1: +Inf for
 // identical images, NaN when they cannot be compared.
