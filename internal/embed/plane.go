@@ -147,20 +147,22 @@ func (g *geom) colour(pos [32]byte, parity int, v uint8) []uint32 {
 // an array (see prefix), and order makes one when a whole sort needs it.
 type keyedColour struct {
 	parity int
-	n      int // the colour's samples
-	raster bool
-	first  int // version 2: the rank the order starts at
-	done   chan struct{}
+	n      int           // the colour's samples
+	first  int           // version 2: the rank the order starts at
+	done   chan struct{} // version 1: closed when s is made
 	s      []uint32
 	make   func() []uint32
 }
+
+// raster reports whether k is a version 2 order, the raster order from
+// rank first; only version 1 makes its order on a goroutine.
+func (k *keyedColour) raster() bool { return k.done == nil }
 
 // shuffleColour starts making colour parity's keyed order for mark version v
 // (see colour).
 func (g *geom) shuffleColour(pos [32]byte, parity int, v uint8) *keyedColour {
 	k := &keyedColour{parity: parity, n: g.colourSize(parity)}
 	if v != 1 {
-		k.raster = true
 		if k.n >= 2 {
 			k.first = int(newPRNG(pos, startLabel(parity)).below(uint64(k.n)))
 		}
@@ -177,7 +179,7 @@ func (g *geom) shuffleColour(pos [32]byte, parity int, v uint8) *keyedColour {
 
 // order returns the keyed order as an array, waiting for it or making it.
 func (k *keyedColour) order() []uint32 {
-	if k.done == nil {
+	if k.raster() {
 		if k.make != nil {
 			k.s, k.make = k.make(), nil
 		}
@@ -588,7 +590,7 @@ func (g *geom) prefix(u []int32, kc *keyedColour, res bitset, list []uint32, sc 
 	sc.saved = hideReserved(u, list, sc.saved)
 	defer showReserved(u, list, sc.saved)
 	pl := placer{g: g, u: u, ps: ps, start: start, last: last, take: take, n: n, off: ringOffsets(g.c, g.w*g.c)}
-	if kc.raster {
+	if kc.raster() {
 		// Version 2's keyed order is the raster order from rank first:
 		// walk it, wrapping round once, reading each complexity in turn.
 		rk := kc.first
