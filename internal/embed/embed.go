@@ -175,6 +175,22 @@ func digest(im *medimg.Image) []byte {
 	return h.Sum(nil)
 }
 
+// digestWhile is digest(im), with meanwhile(im) run on another goroutine
+// while im is hashed (none when meanwhile is nil).
+func digestWhile(im *medimg.Image, meanwhile func(*medimg.Image)) []byte {
+	if meanwhile == nil {
+		return digest(im)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		meanwhile(im)
+	}()
+	d := digest(im)
+	<-done
+	return d
+}
+
 func writeSamples(h hash.Hash, pix []int32) {
 	buf := make([]byte, 0, 4096)
 	for _, v := range pix {
@@ -269,6 +285,11 @@ func embedVersion(im *medimg.Image, payload, key []byte, v uint8) (*medimg.Image
 // payload and the original image. A wrong key, an unmarked image or one
 // altered after marking gives an error, never a wrong payload or image.
 func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg.Image, err error) {
+	return extract(marked, key, nil)
+}
+
+// extract is Extract, running meanwhile (when not nil) as ExtractBestMeanwhile says.
+func extract(marked *medimg.Image, key []byte, meanwhile func(*medimg.Image)) (payload []byte, original *medimg.Image, err error) {
 	k, err := deriveKeys(key)
 	if err != nil {
 		return nil, nil, err
@@ -335,7 +356,7 @@ func Extract(marked *medimg.Image, key []byte) (payload []byte, original *medimg
 		got[j] = byte(s.uint(8))
 	}
 	original = fromOffset(marked, u)
-	if !hmac.Equal(got[:], markTag(&k, payload, digest(original))) {
+	if !hmac.Equal(got[:], markTag(&k, payload, digestWhile(original, meanwhile))) {
 		return nil, nil, fmt.Errorf("%w: tag does not verify", errCorrupt)
 	}
 	return payload, original, nil

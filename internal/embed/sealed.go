@@ -82,10 +82,21 @@ func EmbedBest(im *medimg.Image, payload, key []byte, opt Options) (*Mark, error
 // ExtractBest undoes EmbedBest: restore is the mark's Restore record, nil for
 // a self-contained mark.
 func ExtractBest(marked *medimg.Image, key, restore []byte) (payload []byte, original *medimg.Image, err error) {
+	return ExtractBestMeanwhile(marked, key, restore, nil)
+}
+
+// ExtractBestMeanwhile is ExtractBest, running meanwhile(original) on
+// another goroutine while the original is hashed for the mark's tag: the
+// last, serial step of an extraction, so a caller's own hash of the same
+// pixels (the hub checks the sealed SHA-256) then costs no time of its own
+// on a second core. meanwhile sees the image before the tag is checked, so
+// what it finds is to be used only when no error is returned; it must not
+// change the image.
+func ExtractBestMeanwhile(marked *medimg.Image, key, restore []byte, meanwhile func(original *medimg.Image)) (payload []byte, original *medimg.Image, err error) {
 	if restore == nil {
-		return Extract(marked, key)
+		return extract(marked, key, meanwhile)
 	}
-	return ExtractSealed(marked, key, restore)
+	return extractSealed(marked, key, restore, meanwhile)
 }
 
 // EmbedSealed hides payload by replacing the lowest bit of keyed samples and
@@ -131,6 +142,10 @@ func EmbedSealed(im *medimg.Image, payload, key []byte) (*Mark, error) {
 // ExtractSealed reads a sealed mark's payload and restores the original with
 // its record. A wrong key, a wrong record or a changed image gives an error.
 func ExtractSealed(marked *medimg.Image, key, restore []byte) (payload []byte, original *medimg.Image, err error) {
+	return extractSealed(marked, key, restore, nil)
+}
+
+func extractSealed(marked *medimg.Image, key, restore []byte, meanwhile func(*medimg.Image)) (payload []byte, original *medimg.Image, err error) {
 	k, err := deriveKeys(key)
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +184,7 @@ func ExtractSealed(marked *medimg.Image, key, restore []byte) (payload []byte, o
 	for _, p := range pos {
 		out.Pix[p] = out.Pix[p]&^1 | int32(orig.bit())
 	}
-	if !hmac.Equal(tag, markTag(&k, payload, digest(out))) {
+	if !hmac.Equal(tag, markTag(&k, payload, digestWhile(out, meanwhile))) {
 		return nil, nil, errCorrupt
 	}
 	return payload, out, nil

@@ -140,3 +140,32 @@ func TestExtractBest(t *testing.T) {
 		t.Fatalf("expected one mark of each kind, got records %v", records)
 	}
 }
+
+// TestExtractBestMeanwhile: for both kinds of mark, meanwhile runs once, on
+// the image that is then returned as the original; a wrong key still gives
+// an error and no payload, whatever meanwhile saw.
+func TestExtractBestMeanwhile(t *testing.T) {
+	payload, key := payload280(7), testKey(7)
+	for _, im := range []*medimg.Image{synth(256, 256, 1, 1, 16, 12, false, 3), noisy8(181, 217, 6)} {
+		m, err := EmbedBest(im, payload, key, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []*medimg.Image
+		var raw []byte
+		got, orig, err := ExtractBestMeanwhile(m.Image, key, m.Restore, func(o *medimg.Image) {
+			seen = append(seen, o)
+			raw = o.RawBytes()
+		})
+		if err != nil || !bytes.Equal(got, payload) || !bytes.Equal(orig.RawBytes(), im.RawBytes()) {
+			t.Fatalf("sealed %v: round trip: %v", m.Restore != nil, err)
+		}
+		if len(seen) != 1 || seen[0] != orig || !bytes.Equal(raw, im.RawBytes()) {
+			t.Fatalf("sealed %v: meanwhile ran %d times, on the original: %v", m.Restore != nil, len(seen), len(seen) == 1 && seen[0] == orig)
+		}
+		got, orig, err = ExtractBestMeanwhile(m.Image, testKey(8), m.Restore, func(*medimg.Image) {})
+		if err == nil || got != nil || orig != nil {
+			t.Fatalf("sealed %v: a wrong key gave payload %v, error %v", m.Restore != nil, got != nil, err)
+		}
+	}
+}

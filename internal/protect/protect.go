@@ -89,11 +89,16 @@ func Mark(im *medimg.Image, payload, kbio []byte) (*embed.Mark, error) {
 // Unmark extracts the payload and the original image from a marked image and
 // its restore record (nil for a self-contained mark).
 func Unmark(marked *medimg.Image, kbio, restore []byte) (payload []byte, original *medimg.Image, err error) {
+	return unmark(marked, kbio, restore, nil)
+}
+
+// unmark is Unmark, with meanwhile run as embed.ExtractBestMeanwhile runs it.
+func unmark(marked *medimg.Image, kbio, restore []byte, meanwhile func(*medimg.Image)) (payload []byte, original *medimg.Image, err error) {
 	ek, _, err := subkeys(kbio)
 	if err != nil {
 		return nil, nil, err
 	}
-	payload, original, err = embed.ExtractBest(marked, ek, restore)
+	payload, original, err = embed.ExtractBestMeanwhile(marked, ek, restore, meanwhile)
 	if err != nil {
 		return nil, nil, integrity(ErrMarkInvalid, fmt.Errorf("protect: extract payload: %w", err))
 	}
@@ -466,7 +471,10 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	payload, orig, err := Unmark(marked, c.KBio, restore)
+	// The pixel SHA-256 is taken while the mark's tag hashes the same
+	// original, and compared below, after the payload's checks, as before.
+	var sum [32]byte
+	payload, orig, err := unmark(marked, c.KBio, restore, func(im *medimg.Image) { sum = pixelSHA256(im) })
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +498,6 @@ func (o *Opener) Recover(ctx context.Context, env []byte) (*Recovered, error) {
 	if err := o.checkClinician(r); err != nil {
 		return nil, err
 	}
-	sum := pixelSHA256(orig)
 	r.Exact = subtle.ConstantTimeCompare(sum[:], c.PixelSHA256[:]) == 1
 	if !r.Exact {
 		return nil, integrity(ErrPixelSHA256, nil)
