@@ -47,15 +47,14 @@ type mapping struct {
 	seen    []uint64 // the values each goroutine of measure saw, encoder only
 }
 
-// measure finds the range [lo, hi] the samples of im actually use and the
-// number of distinct values in it; palette says whether a palette is worth
+// measure takes the range [lo, hi] the samples of im actually use and finds
+// the number of distinct values in it; palette says whether a palette is worth
 // trying: fewer than half the values of that range occur, each used 16
 // times on average (a 16-bit file holding 12-bit data scaled up, or a few
 // hundred distinct levels, then codes as what it is). The samples are read
 // on workers goroutines, each marking the values it sees in a set of its own.
-func (mp *mapping) measure(im *medimg.Image, workers int) (palette bool) {
+func (mp *mapping) measure(im *medimg.Image, lo, hi int32, workers int) (palette bool) {
 	pix := im.Pix
-	lo, hi := medimg.Extremes(pix, workers)
 	span := int(hi-lo) + 1
 	words := (span + 63) / 64
 	workers = max(1, min(workers, par.PieceCount(len(pix))))
@@ -143,14 +142,15 @@ func workerCount(override int) int {
 // Encode writes im as one stream. It validates im first and writes nothing
 // when it is not a well-formed image.
 func (e *Encoder) Encode(im *medimg.Image) error {
-	if err := im.Validate(); err != nil {
+	lo, hi, err := im.ValidExtremes()
+	if err != nil {
 		return fmt.Errorf("huffman: encode: %w", err)
 	}
 	if err := checkPhotometric(im.Photometric); err != nil {
 		return err
 	}
 	mp := &e.mp
-	try := mp.measure(im, workerCount(e.workers))
+	try := mp.measure(im, lo, hi, workerCount(e.workers))
 	ss := stripes(im, nil)
 	n := e.code(im, ss, mp)
 	if try {

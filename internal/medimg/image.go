@@ -94,25 +94,32 @@ func (im *Image) CheckGeometry() error {
 
 // Validate checks the geometry, the buffer length and that every sample is in range.
 func (im *Image) Validate() error {
+	_, _, err := im.ValidExtremes()
+	return err
+}
+
+// ValidExtremes validates im as Validate does and returns its lowest and
+// highest sample, so that a caller needing both reads the samples once.
+func (im *Image) ValidExtremes() (lo, hi int32, err error) {
 	if err := im.CheckGeometry(); err != nil {
-		return err
+		return 0, 0, err
 	}
 	if len(im.Pix) != im.Samples() {
-		return fmt.Errorf("medimg: %d samples for a %d×%d×%d×%d image", len(im.Pix), im.Width, im.Height, im.Frames, im.Channels)
+		return 0, 0, fmt.Errorf("medimg: %d samples for a %d×%d×%d×%d image", len(im.Pix), im.Width, im.Height, im.Frames, im.Channels)
 	}
-	lo, hi := im.Range()
+	low, high := im.Range()
 	// Every caller on the way from a file to an envelope validates, so the
 	// check is the extremes, on every core; only a bad image is searched
 	// again, for its first bad sample.
-	if mn, mx := Extremes(im.Pix, runtime.GOMAXPROCS(0)); mn >= lo && mx <= hi {
-		return nil
+	if lo, hi = Extremes(im.Pix, runtime.GOMAXPROCS(0)); lo >= low && hi <= high {
+		return lo, hi, nil
 	}
 	for i, v := range im.Pix {
-		if v < lo || v > hi {
-			return fmt.Errorf("medimg: sample %d is %d, outside [%d, %d]", i, v, lo, hi)
+		if v < low || v > high {
+			return 0, 0, fmt.Errorf("medimg: sample %d is %d, outside [%d, %d]", i, v, low, high)
 		}
 	}
-	return nil
+	return 0, 0, fmt.Errorf("medimg: samples span [%d, %d], outside [%d, %d]", lo, hi, low, high)
 }
 
 // Extremes returns the lowest and the highest of pix, (0, 0) when it is

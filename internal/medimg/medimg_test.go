@@ -542,3 +542,19 @@ func TestExtremesMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// TestValidExtremes: a valid image gives its lowest and highest sample, an
+// invalid one the error Validate gives and no extremes.
+func TestValidExtremes(t *testing.T) {
+	im := &Image{Width: 300, Height: 400, Frames: 1, Channels: 1, BitsAllocated: 16, BitsStored: 12, Signed: true}
+	im.Pix = make([]int32, im.Samples())
+	im.Pix[5], im.Pix[100000] = -2048, 2047
+	if lo, hi, err := im.ValidExtremes(); err != nil || lo != -2048 || hi != 2047 {
+		t.Fatalf("got %d, %d, %v, want -2048, 2047", lo, hi, err)
+	}
+	im.Pix[90000] = 2048
+	lo, hi, err := im.ValidExtremes()
+	if want := im.Validate(); err == nil || want == nil || err.Error() != want.Error() || lo != 0 || hi != 0 {
+		t.Fatalf("got %d, %d, %v, want the error %v", lo, hi, err, want)
+	}
+}

@@ -13,6 +13,6 @@
 // evaluates only the windows around changed samples, in 8×8 blocks of window
 // centres, with a few kilobytes of scratch and no float planes of the whole
 // image (a byte for every eight samples of a frame records which tiles a
-// change reaches). A marked image changes a small share of its samples, so measuring it
-// costs about as much as comparing the two images.
+// change reaches). A marked image changes a small share of its samples, so
+// measuring it costs about as much as comparing the two images.
 package quality
