@@ -119,10 +119,21 @@ func BenchmarkDecode16V2(b *testing.B) {
 	benchDecodeStream(b, im, encodeVersion(b, im, version2))
 }
 
-// BenchmarkMedical encodes and decodes whole shared images, the 12-bit MR
-// (four stripes) and the 16-bit radiograph (twelve), in both versions.
+// BenchmarkMedical encodes and decodes whole shared images: the 12-bit MR
+// (four stripes) and the 16-bit radiograph (twelve) in versions 2 and 3, the
+// ultrasound (whose stripes take the chroma palette) and the colour CT
+// (whose stripes do not, after trying) in versions 3 and 4.
 func BenchmarkMedical(b *testing.B) {
-	for _, name := range []string{"MR2_UNCR.dcm", "RG3_J2KR_decoded16.png"} {
+	for _, c := range []struct {
+		name string
+		vers []byte
+	}{
+		{"MR2_UNCR.dcm", []byte{version2, version3}},
+		{"RG3_J2KR_decoded16.png", []byte{version2, version3}},
+		{"US1_UNCR.dcm", []byte{version3, version4}},
+		{"ct-abdomen-rgb-01.png", []byte{version3, version4}},
+	} {
+		name := c.name
 		p, ok := testenv.Lookup(b, filepath.Join("medical", name))
 		if !ok {
 			b.Logf("%s absent from the shared data: not measured", name)
@@ -132,7 +143,7 @@ func BenchmarkMedical(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, ver := range []byte{version2, version3} {
+		for _, ver := range c.vers {
 			b.Run(fmt.Sprintf("%s/v%d/encode", name, ver), func(b *testing.B) { benchEncodeVersion(b, im, false, ver) })
 			b.Run(fmt.Sprintf("%s/v%d/decode", name, ver), func(b *testing.B) { benchDecodeStream(b, im, encodeVersion(b, im, ver)) })
 		}

@@ -121,9 +121,10 @@ func TestMalformedStreams(t *testing.T) {
 	}{
 		{"empty", nil, "truncated in magic"},
 		{"bad magic", []byte("PNG\x00\x01\x01"), "magic"},
-		{"future version", append([]byte("EHUF"), 4, 1), "format version 4"},
+		{"future version", append([]byte("EHUF"), 5, 1), "format version 5"},
 		{"zero-order in version 2", append([]byte("EHUF"), 2, 2), "stream kind 2 in format version 2"},
 		{"zero-order in version 3", append([]byte("EHUF"), 3, 2), "stream kind 2 in format version 3"},
+		{"zero-order in version 4", append([]byte("EHUF"), 4, 2), "stream kind 2 in format version 4"},
 		{"unknown kind", append([]byte("EHUF"), 1, 9), "stream kind 9"},
 		{"0x0 image", rawHeader(kindPredictive, 0, 0, 1, 0), "empty image"},
 		{"no frames", rawHeader(kindPredictive, 2, 2, 0, 0), "frame count 0"},

@@ -36,6 +36,7 @@ type planeDecoder struct {
 	// classTab is each residual class's table in version 3.
 	classTab [numClasses]uint8
 	cp       colourPred
+	ch       chroma
 }
 
 // NewDecoder returns a Decoder reading from r within lim.
@@ -90,7 +91,7 @@ func (d *Decoder) decode(h *header) (*medimg.Image, error) {
 	if d.zeroOnly && h.kind != kindZeroOrder {
 		return nil, &CorruptInputError{Offset: 5, Reason: fmt.Sprintf("stream kind %d, want zero-order %d", h.kind, kindZeroOrder)}
 	}
-	if h.version == version2 || h.version == version3 {
+	if h.version >= version2 {
 		return d.decodeStriped(h)
 	}
 	im := h.geom

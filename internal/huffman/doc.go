@@ -4,9 +4,11 @@
 // themselves (scheme paper, the design of the publication the product
 // reproduces).
 //
-// Encoder writes predictive streams in format version 3 and zero-order
-// streams in version 1; Decoder reads predictive versions 1 to 3 and
-// zero-order version 1, so envelopes sealed by older firmware still open.
+// Encoder writes predictive streams in format version 4 where a stripe
+// takes a chroma palette and version 3 otherwise (the same bytes a version
+// 3 encoder wrote), and zero-order streams in version 1; Decoder reads
+// predictive versions 1 to 4 and zero-order version 1, so envelopes sealed
+// by older firmware still open.
 //
 // # Stream
 //
@@ -15,7 +17,7 @@
 // other. Integers in the header are unsigned LEB128 varints (uvarint).
 //
 //	"EHUF"                  magic
-//	1, 2 or 3               format version (2 and 3: predictive only)
+//	1 to 4                  format version (2 to 4: predictive only)
 //	kind                    1 predictive, 2 zero-order
 //	uvarint width, height, frames
 //	channels                1, or 3 for interleaved RGB
@@ -42,6 +44,33 @@
 // 0). U = 0 is an empty table; U = 1 gives its symbol a zero-bit code, so a
 // flat plane costs nothing but its table. A decoder refuses codes that are
 // over-subscribed or incomplete (Kraft sum ≠ 1).
+//
+// # Predictive payload, version 4
+//
+// Version 4 is version 3 with one more colour transform for RGB stripes,
+// t = 3, the chroma palette; the two bits after t are then zero. After the
+// 4 mode bits, before the tables, comes the stripe's palette of chroma
+// pairs (R−G, B−G), none of them (0, 0):
+//
+//	P                       the number of entries, at most 4096 (Exp-Golomb)
+//	P pairs                 each entry's R−G and B−G minus the entry
+//	                        before's ((0, 0) before the first), zigzag
+//	                        coded, Exp-Golomb; every entry in [−top, top]
+//
+// The planes are G, then the index plane J, a plane of values in
+// [0, P + 1] coded like a gray one, that gives each pixel's chroma:
+//
+//	J = 0                   (0, 0): the pixel is gray
+//	J = 1                   the chroma of the last pixel before it in the
+//	                        stripe with the same G and J ≥ 2, (0, 0) if none
+//	J = k ≥ 2               palette entry k − 2
+//
+// R and B are then G plus the chroma, and must lie in [0, top]. The encoder
+// tries the palette on stripes with at most 1024 distinct non-gray chroma
+// pairs and keeps it when the sampled rows (as for the transform) cost fewer
+// bits with it, palette included: an ultrasound's gray image with a
+// pseudo-colour overlay codes its colour at a fraction of what the two
+// difference planes cost at every edge between gray and colour.
 //
 // # Predictive payload, version 3
 //

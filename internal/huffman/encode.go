@@ -7,8 +7,9 @@ import (
 	"edge/internal/medimg"
 )
 
-// Encoder writes images as predictive Huffman streams (format version 3,
-// see the package comment). Its buffers are kept between images, so a
+// Encoder writes images as predictive Huffman streams (format version 4
+// where an RGB stripe takes a chroma palette, else 3; see the package
+// comment). Its buffers are kept between images, so a
 // long-lived Encoder allocates little in steady state. An Encoder is not safe
 // for concurrent use; it runs its own goroutines, at most GOMAXPROCS, one per
 // stripe being coded.
@@ -18,14 +19,16 @@ type Encoder struct {
 	// coders are the per-goroutine model states; outs the coded stripes.
 	coders []*planeCoder
 	outs   [][]byte
+	chroma []bool // which of outs took a chroma palette
 	// zs is the zero-order coder's state.
 	zs sink
 	mp mapping
 	// workers overrides GOMAXPROCS (tests use it to prove the bytes do not
 	// depend on it).
 	workers int
-	// version is the predictive format written; 0 means version 3. Version 2
-	// is kept writable so benchmarks and tests can compare the two.
+	// version is the predictive format written; 0 means version 4 where a
+	// stripe needs it and 3 otherwise. Versions 2 and 3 are kept writable so
+	// benchmarks and tests can compare them.
 	version byte
 }
 
@@ -198,6 +201,7 @@ type planeCoder struct {
 	trial sink
 	sub   []int32 // the rows the trials code
 	cp    colourPred
+	ch    chroma
 }
 
 // codeRows runs the model over h rows of w pixels of ch channels, samples

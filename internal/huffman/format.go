@@ -14,14 +14,16 @@ var magic = [4]byte{'E', 'H', 'U', 'F'}
 
 // Format versions: 1 codes the samples against the range bits stored allows,
 // one plane after another with one set of tables; 2 maps the samples to the
-// range or the palette the data use and codes independent stripes; 3 (what
-// Encoder writes) is version 2's layout with the weighted predictor and a
-// choice of colour transform. Zero-order streams are still written as
-// version 1.
+// range or the palette the data use and codes independent stripes; 3 is
+// version 2's layout with table classes from neighbouring errors and a
+// choice of colour transform; 4 adds the chroma palette. Encoder writes 4
+// where a stripe takes the palette and 3 otherwise. Zero-order streams are
+// still written as version 1.
 const (
 	version1 = 1
 	version2 = 2
 	version3 = 3
+	version4 = 4
 )
 
 // Stream kinds.
@@ -190,8 +192,8 @@ func readHeader(br *byteReader, lim Limits) (*header, error) {
 	}
 	h := &header{version: m[4], kind: m[5]}
 	switch {
-	case h.version < version1 || h.version > version3:
-		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d to %d", m[4], version1, version3), nil)
+	case h.version < version1 || h.version > version4:
+		return nil, br.corrupt(fmt.Sprintf("format version %d, want %d to %d", m[4], version1, version4), nil)
 	case h.kind != kindPredictive && h.kind != kindZeroOrder:
 		return nil, br.corrupt(fmt.Sprintf("stream kind %d", h.kind), nil)
 	case h.version != version1 && h.kind != kindPredictive:

@@ -57,7 +57,9 @@ func FuzzDecodeZeroOrder(f *testing.F) {
 // through sparse (0..15) the samples' spacing and offset: sparse = 0 uses
 // the whole range; otherwise the low sparse bits are cleared (few distinct
 // values, the palette case) and the values shifted into the top of the
-// range (a narrow range far from zero).
+// range (a narrow range far from zero). RGB with bit 2 of channels set is
+// mostly gray: a pixel keeps its own R and B only where its G's low three
+// bits are zero, and copies G otherwise (the chroma palette case).
 func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, sparse uint8, data []byte) *medimg.Image {
 	im := &medimg.Image{
 		Width: int(w%40) + 1, Height: int(h%40) + 1, Frames: int(frames%3) + 1,
@@ -91,6 +93,13 @@ func fuzzImage(w, h, frames, channels, bitsStored uint8, signed bool, sparse uin
 			u %= span
 		}
 		im.Pix[i] = int32(int64(lo) + u)
+	}
+	if im.Channels == 3 && channels&4 != 0 {
+		for i := 0; i < len(im.Pix); i += 3 {
+			if g := im.Pix[i+1]; (g-lo)&7 != 0 {
+				im.Pix[i], im.Pix[i+2] = g, g
+			}
+		}
 	}
 	return im
 }

@@ -52,8 +52,8 @@ func goldenImages() map[string]*medimg.Image {
 
 // TestGolden pins the bitstream: a stream written on one architecture must
 // decode on every other, so the encoder's output is fixed byte for byte.
-// Predictive streams are format version 3 (testdata/golden/v3); zero-order
-// streams are still version 1.
+// Predictive streams without a chroma palette are format version 3
+// (testdata/golden/v3); zero-order streams are still version 1.
 func TestGolden(t *testing.T) {
 	for name, im := range goldenImages() {
 		for _, zo := range []bool{false, true} {
@@ -89,6 +89,48 @@ func TestGolden(t *testing.T) {
 	}
 	if *update {
 		writeFuzzSeeds(t)
+	}
+}
+
+// goldenV4Images are generated images whose streams take version 4's
+// chroma palette: a gray image with a pseudo-colour overlay, 8-bit, and
+// 16-bit with two frames.
+func goldenV4Images() map[string]*medimg.Image {
+	return map[string]*medimg.Image{
+		"overlay8":    overlayImage(64, 48, 1, 8),
+		"overlay16x2": overlayImage(40, 30, 2, 16),
+	}
+}
+
+// TestGoldenV4 pins the chroma palette's bitstream (testdata/golden/v4) as
+// TestGolden pins the rest.
+func TestGoldenV4(t *testing.T) {
+	for name, im := range goldenV4Images() {
+		file := filepath.Join("testdata", "golden", "v4", name+".huf")
+		got := encodeBytes(t, im, false)
+		if got[4] != version4 {
+			t.Fatalf("%s: encoder wrote format version %d, want 4", name, got[4])
+		}
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("%v (run go test -run Golden -update to write it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
+		}
+		dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		equalImages(t, dec, im)
 	}
 }
 
@@ -174,6 +216,9 @@ func writeFuzzSeeds(t *testing.T) {
 		write("FuzzDecode", "v3-"+name, encodeBytes(t, im, false))
 		write("FuzzDecodeZeroOrder", name, encodeBytes(t, im, true))
 	}
+	for name, im := range goldenV4Images() {
+		write("FuzzDecode", "v4-"+name, encodeBytes(t, im, false))
+	}
 	for i, s := range []struct {
 		w, h, frames, channels uint8
 		bits                   uint8
@@ -189,6 +234,8 @@ func writeFuzzSeeds(t *testing.T) {
 		{39, 17, 0, 3, 15, false, 0, []byte{0xff, 0xff, 0, 0, 0x12, 0x34, 0xff, 0x7f}},
 		{30, 30, 2, 1, 15, false, 10, []byte("sixteen-bit samples, few distinct values")},
 		{20, 25, 0, 3, 11, true, 4, []byte{0x80, 0x00, 0x7f, 0xff, 1, 2, 3, 4, 5}},
+		{33, 21, 1, 5, 8, false, 0, []byte("gray with a few colours on top")},
+		{24, 30, 1, 7, 16, true, 3, []byte{0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90}},
 	} {
 		name := fmt.Sprintf("seed%d", i)
 		write("FuzzRoundTrip", name, s.w, s.h, s.frames, s.channels, s.bits, s.signed, s.sparse, s.data)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"slices"
 
 	"edge/internal/medimg"
 	"edge/internal/par"
@@ -152,7 +153,7 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 	mp := &e.mp
 	try := mp.measure(im, lo, hi, workerCount(e.workers))
 	ss := stripes(im, nil)
-	n := e.code(im, ss, mp)
+	n, chroma := e.code(im, ss, mp)
 	if try {
 		top := mp.top
 		// A palette pays on large images; on small ones its table can cost
@@ -162,9 +163,11 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 			e.outs = make([][]byte, len(ss))
 		}
 		mp.usePalette()
-		if m := e.code(im, ss, mp); m >= n && len(im.Pix) <= paletteTrial {
+		if m, c := e.code(im, ss, mp); m >= n && len(im.Pix) <= paletteTrial {
 			e.outs = keep
 			mp.kind, mp.top = mapRange, top
+		} else {
+			chroma = c
 		}
 	}
 	sec := mp.append(e.hdr[:0:0])
@@ -172,12 +175,19 @@ func (e *Encoder) Encode(im *medimg.Image) error {
 		sec = binary.AppendUvarint(sec, uint64(len(o)))
 	}
 	parts := append([][]byte{sec}, e.outs...)
-	return e.write(e.predictiveVersion(), kindPredictive, im, parts...)
+	ver := e.predictiveVersion()
+	if ver == version4 && !chroma {
+		// Without a chroma palette stripe the stream is a version 3 one,
+		// byte for byte: it says so, and firmware that reads version 3
+		// reads it.
+		ver = version3
+	}
+	return e.write(ver, kindPredictive, im, parts...)
 }
 
 func (e *Encoder) predictiveVersion() byte {
 	if e.version == 0 {
-		return version3
+		return version4
 	}
 	return e.version
 }
@@ -187,8 +197,9 @@ func (e *Encoder) predictiveVersion() byte {
 const paletteTrial = 1 << 20
 
 // code codes the stripes of im under mp into e.outs and returns the size of
-// the payload that makes, mapping table included.
-func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
+// the payload that makes, mapping table included, and whether a stripe
+// took a chroma palette.
+func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) (int, bool) {
 	workers := workerCount(e.workers)
 	for len(e.coders) < min(workers, len(ss)) {
 		e.coders = append(e.coders, &planeCoder{})
@@ -197,6 +208,7 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 		e.outs = append(e.outs, nil)
 	}
 	e.outs = e.outs[:len(ss)]
+	e.chroma = resize(e.chroma, len(ss))
 	w, ch := im.Width, im.Channels
 	ver := e.predictiveVersion()
 	par.Run(len(ss), workers, func(wk, j int) {
@@ -208,18 +220,19 @@ func (e *Encoder) code(im *medimg.Image, ss []stripe, mp *mapping) int {
 		for i, v := range src {
 			pc.buf[i] = mp.fwd(v)
 		}
-		e.outs[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, ver, e.outs[j][:0])
+		e.outs[j], e.chroma[j] = pc.codeStripe(pc.buf, w, rows, ch, mp.top, ver, e.outs[j][:0])
 	})
 	n := len(mp.append(nil))
 	for _, o := range e.outs {
 		n += len(o) + 3
 	}
-	return n
+	return n, slices.Contains(e.chroma, true)
 }
 
 // codeStripe codes the mapped samples of one stripe, values in [0, top],
 // with its own tables, in format version ver, and appends the bytes to out.
-func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte, out []byte) []byte {
+// It reports whether the stripe took a chroma palette (version 4).
+func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte, out []byte) ([]byte, bool) {
 	s := &pc.s
 	s.startCounting(true, regAlphabet2)
 	var md rgbMode
@@ -227,7 +240,7 @@ func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte,
 		pc.codeRows(pix, w, h, ch, 0, top)
 	} else {
 		if ch == 3 {
-			md = pc.pickRGB(pix, w, h, 0, top)
+			md = pc.pickRGB(pix, w, h, 0, top, ver >= version4)
 		}
 		pc.codeRows3(pix, w, h, ch, 0, top, md)
 	}
@@ -242,12 +255,15 @@ func (pc *planeCoder) codeStripe(pix []int32, w, h, ch int, top int32, ver byte,
 	} else {
 		if ch == 3 {
 			s.w.write(md.bits(), rgbModeBits)
+			if md.xform == xformChroma {
+				pc.ch.write(&s.w)
+			}
 		}
 		s.writeTables3()
 	}
 	s.replay()
 	s.w.flush()
-	return append(out, s.w.buf...)
+	return append(out, s.w.buf...), md.xform == xformChroma
 }
 
 // cursor reads the byte-aligned section of a version 2 payload.
@@ -375,8 +391,12 @@ func (d *Decoder) decodeStriped(h *header) (*medimg.Image, error) {
 		var md rgbMode
 		if h.version != version2 && ch == 3 {
 			var perr error
-			if md, perr = parseRGBMode(pd.br.read(rgbModeBits)); perr != nil {
+			if md, perr = parseRGBMode(pd.br.read(rgbModeBits), h.version); perr != nil {
 				err = pd.corrupt("%v", perr)
+			} else if md.xform == xformChroma {
+				if perr = pd.ch.read(&pd.br, mp.top); perr != nil {
+					err = pd.corrupt("%v", perr)
+				}
 			}
 		}
 		switch {

@@ -65,9 +65,15 @@ func (md rgbMode) bits() uint32 {
 	return uint32(md.xform)<<2 | uint32(md.predR)<<1 | uint32(md.predB)
 }
 
-func parseRGBMode(v uint32) (rgbMode, error) {
+// parseRGBMode reads the rgbMode of a stripe of format version ver.
+func parseRGBMode(v uint32, ver byte) (rgbMode, error) {
 	md := rgbMode{xform: byte(v >> 2), predR: byte(v >> 1 & 1), predB: byte(v & 1)}
-	if md.xform >= numXforms {
+	switch {
+	case md.xform == xformChroma && ver >= version4:
+		if md.predR != 0 || md.predB != 0 {
+			return md, fmt.Errorf("chroma palette stripe with colour-map flags %d%d", md.predR, md.predB)
+		}
+	case md.xform >= numXforms:
 		return md, fmt.Errorf("colour transform %d", md.xform)
 	}
 	return md, nil
@@ -82,12 +88,13 @@ func (pc *planeCoder) trialCost(p []int32, w, h int, lo, hi int32, pix []int32, 
 }
 
 // pickPred codes colour plane p with the colour map and returns predMap
-// if that takes fewer bits than cost0, the gradient predictor's.
-func (pc *planeCoder) pickPred(p []int32, w, h int, lo, hi int32, pix []int32, cost0 int64) byte {
-	if pc.trialCost(p, w, h, lo, hi, pix, predMap) < cost0 {
-		return predMap
+// if that takes fewer bits than cost0, the gradient predictor's, with the
+// bits the predictor returned takes.
+func (pc *planeCoder) pickPred(p []int32, w, h int, lo, hi int32, pix []int32, cost0 int64) (byte, int64) {
+	if c := pc.trialCost(p, w, h, lo, hi, pix, predMap); c < cost0 {
+		return predMap, c
 	}
-	return predGradient
+	return predGradient, cost0
 }
 
 // trialBand is the height of the bands of rows the trials of pickRGB code:
@@ -114,16 +121,20 @@ func (pc *planeCoder) trialRows(pix []int32, w, h int) ([]int32, int) {
 // coding the colour planes of a sample of their rows (trialRows) each way in
 // counting passes and taking the fewest bits (the first of equals): the
 // third plane's transform with the gradient predictor, then each plane's
-// predictor.
-func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32) rgbMode {
+// predictor, then, with chromaOK (version 4), the chroma palette in place of
+// both colour planes when the rows have few enough colours (pc.ch then
+// holds the palette).
+func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32, chromaOK bool) rgbMode {
 	var md rgbMode
+	whole, rows := pix, h
 	pix, h = pc.trialRows(pix, w, h)
 	pc.plane = resize(pc.plane, w*h)
 	p := pc.plane
 	for i := range p {
 		p[i] = pix[3*i] - pix[3*i+1]
 	}
-	md.predR = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, pc.trialCost(p, w, h, lo-hi, hi-lo, pix, predGradient))
+	var costR, costB int64
+	md.predR, costR = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, pc.trialCost(p, w, h, lo-hi, hi-lo, pix, predGradient))
 	best := int64(-1)
 	for t := range numXforms {
 		thirdPlane(p, pix, t)
@@ -132,7 +143,17 @@ func (pc *planeCoder) pickRGB(pix []int32, w, h int, lo, hi int32) rgbMode {
 		}
 	}
 	thirdPlane(p, pix, int(md.xform))
-	md.predB = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, best)
+	md.predB, costB = pc.pickPred(p, w, h, lo-hi, hi-lo, pix, best)
+	if !chromaOK || !pc.ch.build(whole) {
+		return md
+	}
+	// The palette is sent once for all the stripe's rows, the planes'
+	// costs are those of the sampled rows: compare per stripe row.
+	pc.ch.plane(p, pix, hi)
+	costJ := pc.trialCost(p, w, h, 0, pc.ch.top(), nil, predGradient)
+	if costJ*int64(rows)+pc.ch.bits()*int64(h) < (costR+costB)*int64(rows) {
+		return rgbMode{xform: xformChroma}
+	}
 	return md
 }
 
@@ -148,6 +169,11 @@ func (pc *planeCoder) codeRows3(pix []int32, w, h, ch int, lo, hi int32, md rgbM
 		pc.plane[i] = pix[3*i+1]
 	}
 	pc.codePlane3(&pc.s, pc.plane, w, h, lo, hi, nil, predGradient)
+	if md.xform == xformChroma {
+		pc.ch.plane(pc.plane, pix, hi)
+		pc.codePlane3(&pc.s, pc.plane, w, h, 0, pc.ch.top(), nil, predGradient)
+		return
+	}
 	for i := range n {
 		pc.plane[i] = pix[3*i] - pix[3*i+1]
 	}
@@ -219,6 +245,15 @@ func (d *planeDecoder) decodeRows3(pix []int32, w, h, ch int, lo, hi int32, md r
 	}
 	for i, v := range d.plane {
 		pix[3*i+1] = v
+	}
+	if md.xform == xformChroma {
+		if err := d.decodePlane3(d.plane, w, h, 0, d.ch.top(), nil, predGradient); err != nil {
+			return err
+		}
+		if err := d.ch.apply(pix, d.plane, hi); err != nil {
+			return d.corrupt("%v", err)
+		}
+		return nil
 	}
 	if err := d.decodePlane3(d.plane, w, h, lo-hi, hi-lo, pix, md.predR); err != nil {
 		return err

@@ -34,7 +34,29 @@ func bodyImages() map[string]*medimg.Image {
 		"gray8":    synthetic(96, 80, 8, false, 1, 11),
 		"signed12": synthetic(72, 64, 12, true, 1, 12),
 		"rgb":      synthetic(64, 48, 8, false, 3, 13),
+		"overlay":  overlay(synthetic(96, 72, 8, false, 1, 14)),
 	}
+}
+
+// overlay makes an 8-bit gray image an ultrasound-like RGB one: gray
+// everywhere (R = G = B) but in a blob, whose red and blue follow G as a
+// pseudo-colour map does. Its stream takes the chroma palette (stream
+// version 4).
+func overlay(gray *medimg.Image) *medimg.Image {
+	w, h := gray.Width, gray.Height
+	im := &medimg.Image{Width: w, Height: h, Frames: 1, Channels: 3, BitsAllocated: 8, BitsStored: 8, Photometric: medimg.RGB,
+		Pix: make([]int32, 3*w*h)}
+	for y := range h {
+		for x := range w {
+			g := gray.Pix[y*w+x]
+			r, b := g, g
+			if dx, dy := 2*x-w, 3*y-h; dx*dx+dy*dy < w*w/4 {
+				r, b = min(255, g+80), g/4
+			}
+			copy(im.Pix[3*(y*w+x):], []int32{r, g, b})
+		}
+	}
+	return im
 }
 
 func makeBodyVectors(t *testing.T) map[string]bodyVector {

@@ -1,4 +1,4 @@
 package protect
 
 // currentStreamVersion names the body vectors the current encoder writes.
-const currentStreamVersion = "3"
+const currentStreamVersion = "4"
