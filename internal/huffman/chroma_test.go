@@ -73,6 +73,15 @@ func TestChromaOnlyInVersion4(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "colour transform 3") {
 		t.Fatalf("error %v, want a CorruptInputError naming colour transform 3", err)
 	}
+	// In version 4 the palette's mode leaves the colour-map flags zero.
+	for _, flags := range []uint32{1, 2, 3} {
+		if _, err := parseRGBMode(xformChroma<<2|flags, version4); err == nil {
+			t.Errorf("chroma palette mode with flags %02b accepted", flags)
+		}
+	}
+	if md, err := parseRGBMode(xformChroma<<2, version4); err != nil || md.xform != xformChroma {
+		t.Errorf("chroma palette mode read as %+v, %v", md, err)
+	}
 }
 
 // TestChromaRefused feeds the palette reader and the index plane's
