@@ -65,31 +65,38 @@ func TestGolden(t *testing.T) {
 			if !zo && got[4] != version3 {
 				t.Fatalf("%s: encoder wrote format version %d, want 3", name, got[4])
 			}
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run go test -run Golden -update to write it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s: encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
-			}
-			dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
-			if err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			equalImages(t, dec, im)
+			checkGolden(t, file, got, im)
 		}
 	}
 	if *update {
 		writeFuzzSeeds(t)
 	}
+}
+
+// checkGolden compares the stream the encoder wrote for im with the golden
+// file (writing it first with -update), and decodes the golden file to im.
+func checkGolden(t *testing.T, file string, got []byte, im *medimg.Image) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -run Golden -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
+	}
+	dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	equalImages(t, dec, im)
 }
 
 // goldenV4Images are generated images whose streams take version 4's
@@ -111,26 +118,7 @@ func TestGoldenV4(t *testing.T) {
 		if got[4] != version4 {
 			t.Fatalf("%s: encoder wrote format version %d, want 4", name, got[4])
 		}
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(file, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatalf("%v (run go test -run Golden -update to write it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: encoder wrote %d bytes differing from the golden %d bytes", file, len(got), len(want))
-		}
-		dec, err := NewDecoder(bytes.NewReader(want), Limits{}).Decode()
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		equalImages(t, dec, im)
+		checkGolden(t, file, got, im)
 	}
 }
 
