@@ -88,8 +88,8 @@ func (pc *planeCoder) trialCost(p []int32, w, h int, lo, hi int32, pix []int32, 
 }
 
 // pickPred codes colour plane p with the colour map and returns predMap
-// if that takes fewer bits than cost0, the gradient predictor's, with the
-// bits the predictor returned takes.
+// if that takes fewer bits than cost0, the gradient predictor's, and the
+// bits the returned predictor takes.
 func (pc *planeCoder) pickPred(p []int32, w, h int, lo, hi int32, pix []int32, cost0 int64) (byte, int64) {
 	if c := pc.trialCost(p, w, h, lo, hi, pix, predMap); c < cost0 {
 		return predMap, c
